@@ -1,0 +1,93 @@
+"""The error tree of PDF Docat, keyed by the contract's codes.
+
+    DocatError (INTERNAL)
+    ├── Unauthenticated          UNAUTHENTICATED
+    ├── Forbidden                FORBIDDEN
+    ├── NotFound                 NOT_FOUND
+    ├── BadUserInput             BAD_USER_INPUT
+    ├── PayloadTooLarge          PAYLOAD_TOO_LARGE
+    ├── RateLimited              RATE_LIMITED (retry_after seconds)
+    ├── InsufficientCredits      INSUFFICIENT_CREDITS
+    ├── ProviderNotConfigured    PROVIDER_NOT_CONFIGURED
+    ├── ProviderError            PROVIDER_ERROR
+    └── jobs.pdf.errors.PdfError INVALID_PDF / ENCRYPTED_PDF / TOO_MANY_PAGES
+
+Every layer raises these; `graphql_api.errors` maps them to GraphQL
+`extensions.code` and `jobs.documents` maps them to a FAILED job. Anything
+else is INTERNAL and its message never reaches a client.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class DocatError(Exception):
+    """Base of every error whose message is safe to show a client."""
+
+    code: ClassVar[str] = "INTERNAL"
+    #: Transient errors (network, provider 5xx) may be retried; bad input never.
+    retryable: ClassVar[bool] = False
+
+    def __init__(self, message: str, **extensions: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extensions = extensions
+
+
+class Unauthenticated(DocatError):
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(DocatError):
+    code = "FORBIDDEN"
+
+
+class NotFound(DocatError):
+    code = "NOT_FOUND"
+
+
+class BadUserInput(DocatError):
+    code = "BAD_USER_INPUT"
+
+
+class PayloadTooLarge(DocatError):
+    code = "PAYLOAD_TOO_LARGE"
+
+
+class RateLimited(DocatError):
+    code = "RATE_LIMITED"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, retryAfter=max(1, int(retry_after)))
+        self.retry_after = max(1, int(retry_after))
+
+
+class InsufficientCredits(DocatError):
+    code = "INSUFFICIENT_CREDITS"
+
+
+class ProviderNotConfigured(DocatError):
+    code = "PROVIDER_NOT_CONFIGURED"
+
+
+class ProviderError(DocatError):
+    code = "PROVIDER_ERROR"
+    retryable = True
+
+
+ERROR_CODES: tuple[str, ...] = (
+    "UNAUTHENTICATED",
+    "FORBIDDEN",
+    "NOT_FOUND",
+    "BAD_USER_INPUT",
+    "PAYLOAD_TOO_LARGE",
+    "RATE_LIMITED",
+    "INSUFFICIENT_CREDITS",
+    "INVALID_PDF",
+    "ENCRYPTED_PDF",
+    "TOO_MANY_PAGES",
+    "PROVIDER_NOT_CONFIGURED",
+    "PROVIDER_ERROR",
+    "INTERNAL",
+)

@@ -1,0 +1,142 @@
+"""One Settings object, read once from the environment and `.env`.
+
+The variables are exactly the contract's (../shared/contract/README.md), plus
+a few operational knobs with safe defaults. Nothing else in the code reads
+`os.environ`: the settings are passed down.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConfigurationError(RuntimeError):
+    """The configuration cannot work; the message says what to set."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    # Storage of everything embedded mode keeps on disk.
+    data_dir: Path = Path("./data")
+    # Unset: SQLite file under DATA_DIR.
+    database_url: str | None = None
+    # Unset: jobs run in-process and events stay in-process.
+    redis_url: str | None = None
+
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    aws_access_key_id: str | None = None
+    aws_secret_access_key: str | None = None
+    aws_region: str | None = None
+
+    # Unset: generated once and kept under DATA_DIR (embedded only).
+    secret_key: str | None = None
+    access_token_expire_minutes: int = Field(default=60, ge=1)
+
+    openrouter_api_key: str | None = None
+    openrouter_base_url: str = "https://openrouter.ai/api/v1"
+    gemini_api_key: str | None = None
+    gemini_base_url: str = "https://generativelanguage.googleapis.com/v1beta"
+
+    max_upload_mb: int = Field(default=25, ge=1)
+    max_pages_user: int = Field(default=100, ge=1)
+    max_pages_admin: int = Field(default=200, ge=1)
+    cors_origins: str = ""
+
+    # Operational knobs beyond the contract.
+    log_level: str = "INFO"
+    log_json: bool = True
+    # Processes for PyMuPDF work; 0 = one per core.
+    pdf_processes: int = Field(default=0, ge=0)
+    # A job still PROCESSING this long after its last heartbeat is failed.
+    job_timeout_seconds: int = Field(default=1800, ge=10)
+    # Introspection: on in embedded mode; in production only when asked.
+    graphql_introspection: bool | None = None
+    # Worker metrics port (each worker process serves its own /metrics).
+    worker_metrics_port: int | None = None
+
+    @field_validator("database_url", "redis_url", "s3_bucket", "secret_key", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    # ---- derived -------------------------------------------------------
+
+    @property
+    def is_postgres(self) -> bool:
+        return bool(self.database_url) and self.database_url.split(":", 1)[0] in (
+            "postgres",
+            "postgresql",
+            "asyncpg",
+        )
+
+    @property
+    def embedded(self) -> bool:
+        """Jobs and events in this process (no Redis)."""
+        return self.redis_url is None
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            url = self.database_url
+            # Tortoise speaks `postgres://` and `sqlite://`; accept the common aliases.
+            if url.startswith("postgresql://"):
+                url = "postgres://" + url[len("postgresql://") :]
+            return url
+        return f"sqlite://{(self.data_dir / 'docat.sqlite3').resolve()}"
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir / "files"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+
+    @property
+    def introspection_enabled(self) -> bool:
+        if self.graphql_introspection is not None:
+            return self.graphql_introspection
+        return not self.is_postgres
+
+    @cached_property
+    def signing_key(self) -> str:
+        """SECRET_KEY, or in embedded mode one generated once under DATA_DIR."""
+        if self.secret_key:
+            return self.secret_key
+        if self.is_postgres or self.redis_url or self.s3_bucket:
+            raise ConfigurationError(
+                "SECRET_KEY must be set when DATABASE_URL points at PostgreSQL (or Redis/S3 "
+                "are used): every API and worker process must sign and verify tokens with the "
+                "same key. Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        # Written with 0600 so only the service's user can read it.
+        path.touch(mode=0o600)
+        path.write_text(key)
+        return key
+
+    def validate_for_startup(self) -> None:
+        """Fail fast with a clear message before anything opens."""
+        _ = self.signing_key
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings once; tests pass overrides instead of touching os.environ."""
+    return Settings(**overrides)  # type: ignore[arg-type]

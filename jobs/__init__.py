@@ -1,0 +1,1 @@
+"""Everything that turns a PDF into content."""

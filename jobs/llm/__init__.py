@@ -1,0 +1,1 @@
+"""Provider clients for vision OCR and translation (httpx)."""
