@@ -1,0 +1,99 @@
+"""Google Gemini generateContent.
+
+    POST {base_url}/models/{model}:generateContent   x-goog-api-key: <key>
+    {"systemInstruction": {...}, "contents": [{"role": "user", "parts": [text, inline_data]}]}
+    -> {"candidates": [{"content": {"parts": [{"text": "..."}]}}]}
+
+The key goes in a header, not the `?key=` query string, so it never lands in
+access logs or exception messages that print the URL.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from jobs.llm.keys import GEMINI, ApiKey, KeyPool
+from jobs.llm.transport import RetryPolicy, post_with_retries
+
+DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com/v1beta"
+DEFAULT_MODEL = "gemini-2.0-flash"
+
+
+class GeminiProvider:
+    name = GEMINI
+
+    def __init__(
+        self,
+        keys: KeyPool,
+        *,
+        model: str = DEFAULT_MODEL,
+        base_url: str = DEFAULT_BASE_URL,
+        client: httpx.AsyncClient | None = None,
+        policy: RetryPolicy | None = None,
+    ) -> None:
+        self.keys = keys
+        self.model = model
+        self.base_url = base_url.rstrip("/")
+        self.policy = policy or RetryPolicy()
+        self._client = client or httpx.AsyncClient()
+        self._owns_client = client is None
+
+    async def complete(
+        self,
+        system: str,
+        prompt: str,
+        images: Sequence[bytes] = (),
+        model: str | None = None,
+    ) -> str:
+        parts: list[dict[str, Any]] = [{"text": prompt}]
+        for png in images:
+            parts.append(
+                {"inline_data": {"mime_type": "image/png", "data": base64.b64encode(png).decode("ascii")}}
+            )
+        body = {
+            "systemInstruction": {"parts": [{"text": system}]},
+            "contents": [{"role": "user", "parts": parts}],
+            "generationConfig": {"temperature": 0},
+        }
+        # "models/gemini-2.0-flash" and "gemini-2.0-flash" both name the same model.
+        model_name = (model or self.model).removeprefix("models/")
+        url = f"{self.base_url}/models/{model_name}:generateContent"
+
+        def build(key: ApiKey) -> tuple[str, dict[str, str], dict[str, Any]]:
+            return url, {"x-goog-api-key": key.secret}, body
+
+        return await post_with_retries(
+            self._client, self.keys, self.name, build, parse_generate_content, self.policy
+        )
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self._client.aclose()
+
+    async def __aenter__(self) -> GeminiProvider:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+def parse_generate_content(data: Any) -> str:
+    """The first candidate's text parts joined; a blocked prompt has no candidates."""
+    if not isinstance(data, dict):
+        raise TypeError("the response is not a JSON object")
+    candidates = data.get("candidates")
+    if not candidates:
+        reason = (data.get("promptFeedback") or {}).get("blockReason", "no candidates")
+        raise ValueError(f"no answer ({reason})")
+    parts = candidates[0]["content"]["parts"]
+    texts = [p["text"] for p in parts if isinstance(p, dict) and isinstance(p.get("text"), str)]
+    if not texts:
+        raise ValueError("the answer holds no text")
+    return "".join(texts)
+
+
+__all__ = ["DEFAULT_BASE_URL", "DEFAULT_MODEL", "GeminiProvider", "parse_generate_content"]
