@@ -108,6 +108,9 @@ class PageContent:
     ocr: bool = False  # the text came from OCR (local or LLM)
     confidence: float = 1.0  # 0..1; 1.0 for a text layer, OCR's mean word confidence otherwise
     word_count: int = 0
+    # Engine LLM_OCR: the blocks (if any) are only the text layer; the vision
+    # model's result for this page is still to come (added by the caller).
+    needs_llm_ocr: bool = False
 
 
 @dataclass(slots=True)
@@ -147,6 +150,8 @@ class ExtractedContent:
     page_count: int
     blocks: list[ContentBlock]
     metadata: ContentMetadata
+    # Pages still waiting for LLM OCR; internal, not part of the contract's JSON.
+    llm_ocr_pages: list[int] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {

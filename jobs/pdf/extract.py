@@ -1,0 +1,270 @@
+"""One page in, its blocks out: the per-page half of the pipeline.
+
+`extract_pages` is what the worker runs in a process pool, one chunk of
+pages per call: it is a top-level function with picklable arguments, opens
+the file itself (a path, never the bytes) and returns plain dataclasses.
+
+Per page it costs one `get_text("dict")` and one `get_bboxlog()` (image boxes
+and the table gate); `find_tables` and OCR run only where they can matter.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pymupdf
+
+from jobs.pdf.analyze import open_pdf
+from jobs.pdf.content import Bbox, ContentBlock, PageContent
+from jobs.pdf.layout import (
+    DICT_FLAGS,
+    Line,
+    merge_fragments,
+    page_lines,
+    reading_order,
+    running_key,
+    running_zone,
+)
+from jobs.pdf.ocr import check_language, estimate_confidence, ocr_textpage
+from jobs.pdf.options import ExtractOptions
+from jobs.pdf.profile import MAX_HEADING_CHARS, DocumentProfile
+from jobs.pdf.tables import FoundTable, find_page_tables, may_hold_table
+
+_BULLETS = r"[\u2022\u25cf\u25aa\u25e6\u00b7\u2023\u2219\u25cb\u25a0\u25a1\u27a2\u25ba\u2713\-\*\u2013\u2014]"  # bullet glyphs and dashes
+_LIST_ITEM = re.compile(
+    "^(?:" + _BULLETS + r"\s+|\(?\d{1,3}[.)]\s+|\(?[a-zA-Z][.)]\s+|\(?[ivxIVX]{1,5}[.)]\s+)"
+)
+_CAPTION = re.compile(
+    r"^(?:Figure|Fig\.|Table|Tab\.|Chart|Listing|Plate|Abbildung|Abb\.|Tabelle)\s*\d+(?:\.\d+)*\s*[.:\u2014\u2013\-](?:\s|$)",
+    re.IGNORECASE,
+)
+_BULLET = re.compile("^" + _BULLETS + r"\s+")
+_HYPHENATED = re.compile(r"[^\W\d_][-\u00ad\u2010]$")
+_IMAGE_KINDS = ("fill-image", "fill-imgmask")
+_MIN_IMAGE_SIDE = 8.0
+
+
+@dataclass(slots=True)
+class _Image:
+    bbox: Bbox
+
+
+@dataclass(slots=True)
+class _Block:
+    """A block being built from consecutive lines."""
+
+    type: str
+    lines: list[Line] = field(default_factory=list)
+    level: int | None = None
+
+    def to_content(self, page: int) -> ContentBlock:
+        boxes = [ln.bbox for ln in self.lines]
+        bbox = (
+            min(b[0] for b in boxes),
+            min(b[1] for b in boxes),
+            max(b[2] for b in boxes),
+            max(b[3] for b in boxes),
+        )
+        text = join_lines([ln.text for ln in self.lines])
+        if self.type == "LIST_ITEM":
+            text = _BULLET.sub("", text)  # a bullet glyph is layout; "1." or "a)" is content
+        return ContentBlock(page=page, type=self.type, text=text, bbox=bbox, level=self.level)
+
+
+def join_lines(texts: Sequence[str]) -> str:
+    """Join a block's lines with spaces, undoing end-of-line hyphenation ("exam-" + "ple")."""
+    out = texts[0] if texts else ""
+    for text in texts[1:]:
+        if _HYPHENATED.search(out) and text[:1].islower():
+            out = out[:-1] + text
+        else:
+            out = f"{out} {text}"
+    return out
+
+
+def _is_continuation(block: _Block, line: Line) -> bool:
+    """Whether `line` continues `block` (same flow, small vertical gap, same style)."""
+    prev = block.lines[-1]
+    size = max(prev.size, 1.0)
+    gap = line.bbox[1] - prev.bbox[3]
+    if not -size * 0.6 < gap < size * 0.7:
+        return False
+    if abs(line.size - prev.size) > 1.0:
+        return False
+    # Text jumping back far to the left of the block's start is another flow.
+    return not (line.bbox[2] < block.lines[0].bbox[0])
+
+
+class _PageBuilder:
+    def __init__(self, number: int, profile: DocumentProfile, page_height: float, styled: bool) -> None:
+        self.number = number
+        self.profile = profile
+        self.page_height = page_height
+        self.styled = styled  # False on OCR pages: OCR font sizes are estimates, no headings
+        self.blocks: list[ContentBlock] = []
+        self.current: _Block | None = None
+        self.title_done = number != 1
+
+    def flush(self) -> None:
+        if self.current and self.current.lines:
+            self.blocks.append(self.current.to_content(self.number))
+        self.current = None
+
+    def start(self, kind: str, line: Line, level: int | None = None) -> None:
+        self.flush()
+        self.current = _Block(kind, [line], level)
+
+    def add_line(self, line: Line) -> None:
+        zone = running_zone(line.bbox, self.page_height)
+        if zone and running_key(line.text) in self.profile.running:
+            self.flush()
+            kind = "HEADER" if zone == "top" else "FOOTER"
+            self.blocks.append(ContentBlock(self.number, kind, line.text, line.bbox))
+            return
+        cur = self.current
+        if self.styled and not self.title_done and line.style == self.profile.title_style:
+            if cur and cur.type == "TITLE" and _is_continuation(cur, line):
+                cur.lines.append(line)
+            else:
+                self.start("TITLE", line)
+            return
+        if cur and cur.type == "TITLE":
+            self.title_done = True
+        level = self.profile.heading_level(line.style) if self.styled else None
+        if level and len(line.text) <= MAX_HEADING_CHARS and not _LIST_ITEM.match(line.text):
+            if cur and cur.type == "HEADING" and cur.level == level and _is_continuation(cur, line):
+                cur.lines.append(line)
+            else:
+                self.start("HEADING", line, level)
+            return
+        if _CAPTION.match(line.text):
+            self.start("CAPTION", line)
+            return
+        if _LIST_ITEM.match(line.text):
+            self.start("LIST_ITEM", line)
+            return
+        if cur and cur.type in ("PARAGRAPH", "CAPTION", "LIST_ITEM") and _is_continuation(cur, line):
+            # A list item's wrapped lines are indented past its bullet.
+            if cur.type != "LIST_ITEM" or line.bbox[0] > cur.lines[0].bbox[0] + 1:
+                cur.lines.append(line)
+                return
+        self.start("PARAGRAPH", line)
+
+    def add_table(self, table: FoundTable) -> None:
+        self.flush()
+        rows = [table.data.headers, *table.data.rows]
+        text = "\n".join(" | ".join(r) for r in rows)
+        self.blocks.append(ContentBlock(self.number, "TABLE", text, table.bbox, table=table.data))
+
+    def add_image(self, image: _Image) -> None:
+        self.flush()
+        self.blocks.append(ContentBlock(self.number, "IMAGE", "", image.bbox))
+
+
+def _inside(bbox: Bbox, areas: Sequence[Bbox]) -> bool:
+    cx, cy = (bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2
+    return any(a[0] <= cx <= a[2] and a[1] <= cy <= a[3] for a in areas)
+
+
+def _images(
+    bbox_log: list[tuple[str, tuple[float, float, float, float]]], page_rect: pymupdf.Rect, ocr: bool
+) -> list[_Image]:
+    page_area = page_rect.width * page_rect.height
+    seen: set[tuple[int, ...]] = set()
+    images = []
+    for kind, box in bbox_log:
+        if kind not in _IMAGE_KINDS:
+            continue
+        rect = pymupdf.Rect(box) & page_rect
+        if rect.is_empty or rect.width < _MIN_IMAGE_SIDE or rect.height < _MIN_IMAGE_SIDE:
+            continue
+        if ocr and rect.width * rect.height > page_area * 0.5:
+            continue  # the scan itself, now represented by its OCR text
+        key = tuple(round(v) for v in rect)
+        if key not in seen:
+            seen.add(key)
+            images.append(_Image((rect.x0, rect.y0, rect.x1, rect.y1)))
+    return images
+
+
+def _order_and_merge(
+    items: list[Line | FoundTable | _Image], page_width: float
+) -> list[Line | FoundTable | _Image]:
+    ordered = reading_order(items, lambda it: it.bbox, page_width)
+    out: list[Line | FoundTable | _Image] = []
+    run: list[Line] = []
+    for item in ordered:
+        if isinstance(item, Line):
+            run.append(item)
+            continue
+        out.extend(merge_fragments(run))
+        run = []
+        out.append(item)
+    out.extend(merge_fragments(run))
+    return out
+
+
+def extract_page(page: pymupdf.Page, options: ExtractOptions, profile: DocumentProfile) -> PageContent:
+    number = page.number + 1
+    engine = options.engine
+    bbox_log = page.get_bboxlog()
+    ocr = engine == "OCR"
+    page_dict = None if ocr else page.get_text("dict", flags=DICT_FLAGS)
+    lines = page_lines(page_dict) if page_dict is not None else []
+    if engine == "AUTO" and not lines and any(kind in _IMAGE_KINDS for kind, _ in bbox_log):
+        ocr = True  # no text layer but something is drawn: a scan
+    if ocr:
+        textpage = ocr_textpage(page, options.ocr_language, DICT_FLAGS)
+        lines = page_lines(page.get_text("dict", textpage=textpage))
+
+    tables = find_page_tables(page) if not ocr and may_hold_table(bbox_log) else []
+    if tables:
+        areas = [t.bbox for t in tables]
+        lines = [ln for ln in lines if not _inside(ln.bbox, areas)]
+    items: list[Line | FoundTable | _Image] = [*lines, *tables, *_images(bbox_log, page.rect, ocr)]
+
+    builder = _PageBuilder(number, profile, page.rect.height, styled=not ocr)
+    for item in _order_and_merge(items, page.rect.width):
+        if isinstance(item, Line):
+            builder.add_line(item)
+        elif isinstance(item, FoundTable):
+            builder.add_table(item)
+        else:
+            builder.add_image(item)
+    builder.flush()
+
+    blocks = builder.blocks
+    words = sum(len(b.text.split()) for b in blocks if b.type not in ("HEADER", "FOOTER"))
+    confidence = estimate_confidence(" ".join(b.text for b in blocks)) if ocr else 1.0
+    return PageContent(
+        page=number,
+        blocks=blocks,
+        ocr=ocr,
+        confidence=confidence,
+        word_count=words,
+        needs_llm_ocr=engine == "LLM_OCR",
+    )
+
+
+def extract_pages(
+    path: str | Path,
+    password: str | None,
+    page_numbers: Sequence[int],
+    options: ExtractOptions,
+    profile: DocumentProfile,
+) -> list[PageContent]:
+    """Extract the 1-based `page_numbers` of the PDF at `path`, in order.
+
+    Runs in a worker process: everything in and out pickles, and only this
+    chunk's pages are ever loaded, which bounds memory on huge documents.
+    """
+    if options.engine == "OCR":
+        check_language(options.ocr_language)  # fail before any work, with a clear message
+    with open_pdf(path, password) as doc:
+        return [extract_page(doc.load_page(n - 1), options, profile) for n in page_numbers]
+
+
+__all__ = ["extract_page", "extract_pages", "join_lines"]

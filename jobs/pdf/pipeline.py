@@ -1,0 +1,131 @@
+"""The whole extraction: inspect, profile, extract page chunks, assemble.
+
+The worker (`jobs.documents`) drives the same steps itself so it can publish
+progress between them; `run_pipeline` strings them together for
+`docat process` and the benchmarks. With an executor the chunks run in its
+processes (PyMuPDF is not thread-safe: use a ProcessPoolExecutor); without one
+they run inline.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, as_completed
+from pathlib import Path
+
+from docat.errors import BadUserInput
+from jobs.pdf.analyze import PdfInspection, inspect_document, open_pdf
+from jobs.pdf.content import ContentMetadata, ExtractedContent, PageContent
+from jobs.pdf.errors import TooManyPages
+from jobs.pdf.extract import extract_pages
+from jobs.pdf.ocr import check_language
+from jobs.pdf.options import ExtractOptions
+from jobs.pdf.profile import profile_document
+
+MAX_CHUNK = 25  # pages per task: small enough to balance workers and stream progress
+CHUNKS_PER_WORKER = 4
+
+
+def plan_chunks(page_numbers: Sequence[int], workers: int, max_chunk: int = MAX_CHUNK) -> list[list[int]]:
+    """Split pages into consecutive chunks, a few per worker, none over `max_chunk`.
+
+    Consecutive pages share fonts and resources, so a chunk of neighbours is
+    cheaper to open and extract than a scattered one.
+    """
+    pages = list(page_numbers)
+    if not pages:
+        return []
+    size = math.ceil(len(pages) / (max(1, workers) * CHUNKS_PER_WORKER))
+    size = max(1, min(max_chunk, size))
+    return [pages[i : i + size] for i in range(0, len(pages), size)]
+
+
+def assemble(
+    pages: Sequence[PageContent],
+    *,
+    page_count: int,
+    metadata_title: str | None = None,
+    extraction_ms: int = 0,
+) -> ExtractedContent:
+    """Put pages (in any order) together: title, blocks by page, totals.
+
+    Can be called again after LLM OCR replaced some pages' blocks.
+    """
+    ordered = sorted(pages, key=lambda p: p.page)
+    blocks = [b for p in ordered for b in p.blocks]
+    title = metadata_title or next((b.text for b in blocks if b.type == "TITLE"), None)
+    confidence = sum(p.confidence for p in ordered) / len(ordered) if ordered else 1.0
+    metadata = ContentMetadata(
+        word_count=sum(p.word_count for p in ordered),
+        extraction_ms=extraction_ms,
+        confidence=confidence,
+        ocr_pages=[p.page for p in ordered if p.ocr],
+    )
+    return ExtractedContent(
+        title=title,
+        page_count=page_count,
+        blocks=blocks,
+        metadata=metadata,
+        llm_ocr_pages=[p.page for p in ordered if p.needs_llm_ocr],
+    )
+
+
+def select_pages(
+    inspection: PdfInspection, options: ExtractOptions, max_pages: int | None = None
+) -> list[int]:
+    pages = list(options.pages) if options.pages else list(range(1, inspection.page_count + 1))
+    beyond = [p for p in pages if p > inspection.page_count]
+    if beyond:
+        raise BadUserInput(f"page {beyond[0]} is past the last page ({inspection.page_count})")
+    if max_pages is not None and len(pages) > max_pages:
+        raise TooManyPages(f"{len(pages)} pages to process; the limit is {max_pages}")
+    return pages
+
+
+def run_pipeline(
+    path: str | Path,
+    options: ExtractOptions,
+    *,
+    executor: Executor | None = None,
+    workers: int = 1,
+    on_page: Callable[[PageContent], None] | None = None,
+    max_pages: int | None = None,
+) -> ExtractedContent:
+    started = time.perf_counter()
+    with open_pdf(path, options.password) as doc:
+        inspection = inspect_document(doc)
+    pages = select_pages(inspection, options, max_pages)
+    if options.engine == "OCR" or (options.engine == "AUTO" and any(inspection.needs_ocr(p) for p in pages)):
+        check_language(options.ocr_language)  # fail fast, before the first chunk
+    profile = profile_document(path, options.password, pages)
+    chunks = plan_chunks(pages, workers if executor else 1)
+
+    results: list[PageContent] = []
+
+    def collect(chunk_result: list[PageContent]) -> None:
+        for page in chunk_result:
+            results.append(page)
+            if on_page:
+                on_page(page)
+
+    if executor is None:
+        for chunk in chunks:
+            collect(extract_pages(path, options.password, chunk, options, profile))
+    else:
+        futures = [
+            executor.submit(extract_pages, str(path), options.password, c, options, profile) for c in chunks
+        ]
+        for future in as_completed(futures):
+            collect(future.result())
+
+    return assemble(
+        results,
+        page_count=inspection.page_count,
+        metadata_title=inspection.title,
+        extraction_ms=int((time.perf_counter() - started) * 1000),
+    )
+
+
+__all__ = ["assemble", "plan_chunks", "run_pipeline", "select_pages"]

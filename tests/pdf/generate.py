@@ -1,0 +1,232 @@
+"""PDFs with known content, drawn line by line with PyMuPDF.
+
+Every document is built from the constants below so the tests can compare
+what comes back with what was drawn: words in order, headings and levels,
+table cells, list items, headers and footers.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pymupdf
+
+A4 = pymupdf.paper_rect("a4")  # 595 x 842 points
+BODY = 11.0
+LEFT = 72.0
+RIGHT = A4.width - 72.0
+
+_VOCAB = (
+    "widget river copper lantern orchard signal harbor meadow crystal engine "
+    "fabric garden pilot mirror canvas timber planet velvet summit anchor "
+    "ribbon marble falcon harvest beacon willow thunder saddle compass quartz "
+    "violet ember glacier nectar prism lattice tundra orbit cobalt saffron"
+).split()
+
+TITLE = "Quarterly Widget Report"
+HEADER = "ACME Corporation Internal"
+# Headings as (text, level): level 1 drawn at 18 pt bold, level 2 at 14 pt bold.
+HEADINGS = [
+    ("Introduction", 1),
+    ("Background Details", 2),
+    ("Results", 1),
+    ("Figures", 2),
+    ("Conclusion", 1),
+]
+LIST_ITEMS = ["First item alpha", "Second item beta", "Third item gamma", "Fourth item delta"]
+LIST_MARKERS = ["\u2022 ", "- ", "1. ", "b) "]
+TABLE_HEADERS = ["Region", "Units", "Revenue", "Growth"]
+TABLE_ROWS = [
+    ["North", "1200", "$4,500", "12%"],
+    ["South", "980", "$3,100", "-3%"],
+    ["East Coast", "1530", "$6,020", "7.5%"],
+]
+TABLE_CAPTION = "Table 1. Widget counts by region"
+FIGURE_CAPTION = "Figure 1: A blue square"
+HYPHEN_LINES = ("The results were an exam-", "ple of careful widget work.")
+
+
+def words(seed: int, n: int) -> list[str]:
+    rng = random.Random(seed)
+    return [rng.choice(_VOCAB) for _ in range(n)]
+
+
+def draw_paragraph(
+    page: pymupdf.Page,
+    y: float,
+    text_words: list[str],
+    *,
+    left: float = LEFT,
+    right: float = RIGHT,
+    size: float = BODY,
+    font: str = "helv",
+) -> float:
+    """Wrap words between left and right; returns the y below the paragraph."""
+    line: list[str] = []
+    leading = size * 1.35
+    for word in text_words:
+        trial = " ".join([*line, word])
+        if line and pymupdf.get_text_length(trial, fontname=font, fontsize=size) > right - left:
+            page.insert_text((left, y), " ".join(line), fontname=font, fontsize=size)
+            y += leading
+            line = [word]
+        else:
+            line.append(word)
+    if line:
+        page.insert_text((left, y), " ".join(line), fontname=font, fontsize=size)
+        y += leading
+    return y + size * 0.8
+
+
+def draw_heading(page: pymupdf.Page, y: float, text: str, level: int) -> float:
+    size = {1: 18.0, 2: 14.0}[level]
+    y += size * 0.6
+    page.insert_text((LEFT, y), text, fontname="hebo", fontsize=size)
+    return y + size * 1.2
+
+
+def draw_running(page: pymupdf.Page, number: int, total: int) -> None:
+    page.insert_text((LEFT, 40), HEADER, fontname="helv", fontsize=9)
+    page.insert_text((LEFT, A4.height - 30), f"Page {number} of {total}", fontname="helv", fontsize=9)
+
+
+def draw_table(page: pymupdf.Page, y: float) -> float:
+    """A fully ruled 4x4 grid with text in every cell."""
+    col_w, row_h = 110.0, 22.0
+    rows = [TABLE_HEADERS, *TABLE_ROWS]
+    x0, y0 = LEFT, y
+    x1, y1 = x0 + col_w * len(TABLE_HEADERS), y0 + row_h * len(rows)
+    for r in range(len(rows) + 1):
+        page.draw_line((x0, y0 + r * row_h), (x1, y0 + r * row_h), width=0.8)
+    for c in range(len(TABLE_HEADERS) + 1):
+        page.draw_line((x0 + c * col_w, y0), (x0 + c * col_w, y1), width=0.8)
+    for r, row in enumerate(rows):
+        for c, cell in enumerate(row):
+            font = "hebo" if r == 0 else "helv"
+            page.insert_text((x0 + c * col_w + 5, y0 + r * row_h + 15), cell, fontname=font, fontsize=10)
+    return y1 + 16
+
+
+def report_pdf(path: Path) -> dict[int, list[str]]:
+    """Three pages: title, headings, paragraphs, a list, a ruled table, an image.
+
+    Returns the body words drawn on each page (headers/footers excluded), in order.
+    """
+    doc = pymupdf.open()
+    drawn: dict[int, list[str]] = {1: [], 2: [], 3: []}
+
+    def para(page: pymupdf.Page, n: int, y: float, seed: int) -> float:
+        ws = words(seed, n)
+        drawn[page.number + 1].extend(ws)
+        return draw_paragraph(page, y, ws)
+
+    def head(page: pymupdf.Page, i: int, y: float) -> float:
+        text, level = HEADINGS[i]
+        drawn[page.number + 1].extend(text.split())
+        return draw_heading(page, y, text, level)
+
+    # page 1
+    page = doc.new_page(width=A4.width, height=A4.height)
+    page.insert_text((LEFT, 100), TITLE, fontname="hebo", fontsize=24)
+    drawn[1].extend(TITLE.split())
+    y = head(page, 0, 130)
+    y = para(page, 90, y, 1)
+    for line in HYPHEN_LINES:
+        page.insert_text((LEFT, y), line, fontname="helv", fontsize=BODY)
+        y += BODY * 1.35
+    drawn[1].extend("The results were an example of careful widget work.".split())
+    y += 10
+    y = head(page, 1, y)
+    y = para(page, 60, y, 2)
+    for marker, item in zip(LIST_MARKERS, LIST_ITEMS, strict=True):
+        page.insert_text((LEFT + 10, y), marker + item, fontname="helv", fontsize=BODY)
+        drawn[1].extend((marker + item).split())
+        y += BODY * 1.5
+    y = para(page, 50, y + 8, 3)
+
+    # page 2
+    page = doc.new_page(width=A4.width, height=A4.height)
+    y = head(page, 2, 80)
+    y = para(page, 70, y, 4)
+    y = draw_table(page, y + 6)
+    page.insert_text((LEFT, y), TABLE_CAPTION, fontname="helv", fontsize=BODY)
+    drawn[2].extend(TABLE_CAPTION.split())
+    y = para(page, 80, y + 24, 5)
+
+    # page 3
+    page = doc.new_page(width=A4.width, height=A4.height)
+    y = head(page, 3, 80)
+    y = para(page, 40, y, 6)
+    pix = pymupdf.Pixmap(pymupdf.csRGB, pymupdf.IRect(0, 0, 60, 60), False)
+    pix.set_rect(pix.irect, (30, 60, 200))
+    page.insert_image(pymupdf.Rect(LEFT, y, LEFT + 150, y + 150), pixmap=pix)
+    y += 168
+    page.insert_text((LEFT, y), FIGURE_CAPTION, fontname="helv", fontsize=BODY)
+    drawn[3].extend(FIGURE_CAPTION.split())
+    y = head(page, 4, y + 20)
+    y = para(page, 60, y, 7)
+
+    for page in doc:
+        draw_running(page, page.number + 1, doc.page_count)
+    doc.set_metadata({"title": "report.docx"})  # junk title: page 1 must win
+    doc.save(path)
+    return drawn
+
+
+def two_column_pdf(path: Path) -> tuple[list[str], list[str], list[str]]:
+    """A full-width heading, then two columns of body text; returns (heading, left, right)."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=A4.width, height=A4.height)
+    heading = "Two Column Study".split()
+    page.insert_text((LEFT, 80), " ".join(heading), fontname="hebo", fontsize=20)
+    mid = A4.width / 2
+    left, right = words(11, 160), words(12, 160)
+    draw_paragraph(page, 120, left, left=50, right=mid - 12)
+    draw_paragraph(page, 120, right, left=mid + 12, right=A4.width - 50)
+    doc.save(path)
+    return heading, left, right
+
+
+def scanned_text_page(doc: pymupdf.Document, seed: int, dpi: int = 150) -> list[str]:
+    """Draw a text page, render it at `dpi` and append it to `doc` as an image-only page."""
+    src = pymupdf.open()
+    page = src.new_page(width=A4.width, height=A4.height)
+    ws = [w.capitalize() if i % 9 == 0 else w for i, w in enumerate(words(seed, 150))]
+    draw_paragraph(page, 90, ws, size=12)
+    pix = page.get_pixmap(dpi=dpi)
+    target = doc.new_page(width=A4.width, height=A4.height)
+    target.insert_image(target.rect, pixmap=pix)
+    return ws
+
+
+def scanned_pdf(path: Path) -> list[str]:
+    doc = pymupdf.open()
+    ws = scanned_text_page(doc, 21)
+    doc.save(path)
+    return ws
+
+
+def mixed_pdf(path: Path) -> tuple[list[str], list[str]]:
+    """Page 1 has a text layer, page 2 is an image of text."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=A4.width, height=A4.height)
+    text_words = words(31, 120)
+    draw_paragraph(page, 90, text_words)
+    image_words = scanned_text_page(doc, 32)
+    doc.save(path)
+    return text_words, image_words
+
+
+def long_pdf(path: Path, pages: int) -> list[list[str]]:
+    """Many pages with a running header and page-number footer."""
+    doc = pymupdf.open()
+    drawn = []
+    for n in range(pages):
+        page = doc.new_page(width=A4.width, height=A4.height)
+        ws = words(100 + n, 120)
+        draw_paragraph(page, 90, ws)
+        drawn.append(ws)
+        draw_running(page, n + 1, pages)
+    doc.save(path)
+    return drawn
