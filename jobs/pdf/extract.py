@@ -19,6 +19,7 @@ import pymupdf
 
 from jobs.pdf.analyze import open_pdf
 from jobs.pdf.content import Bbox, ContentBlock, PageContent
+from jobs.pdf.errors import InvalidPdf
 from jobs.pdf.layout import (
     DICT_FLAGS,
     Line,
@@ -33,7 +34,8 @@ from jobs.pdf.options import ExtractOptions
 from jobs.pdf.profile import MAX_HEADING_CHARS, DocumentProfile
 from jobs.pdf.tables import FoundTable, find_page_tables, may_hold_table
 
-_BULLETS = r"[\u2022\u25cf\u25aa\u25e6\u00b7\u2023\u2219\u25cb\u25a0\u25a1\u27a2\u25ba\u2713\-\*\u2013\u2014]"  # bullet glyphs and dashes
+# Bullet glyphs and dashes that start a list item.
+_BULLETS = r"[\u2022\u25cf\u25aa\u25e6\u00b7\u2023\u2219\u25cb\u25a0\u25a1\u27a2\u25ba\u2713\-\*\u2013\u2014]"
 _LIST_ITEM = re.compile(
     "^(?:" + _BULLETS + r"\s+|\(?\d{1,3}[.)]\s+|\(?[a-zA-Z][.)]\s+|\(?[ivxIVX]{1,5}[.)]\s+)"
 )
@@ -83,6 +85,14 @@ def join_lines(texts: Sequence[str]) -> str:
         else:
             out = f"{out} {text}"
     return out
+
+
+def count_words(block: ContentBlock) -> int:
+    """Words of a block; a table counts its cells' words, not the separators of its text."""
+    if block.table:
+        cells = [*block.table.headers, *(c for row in block.table.rows for c in row)]
+        return sum(len(c.split()) for c in cells)
+    return len(block.text.split())
 
 
 def _is_continuation(block: _Block, line: Line) -> bool:
@@ -237,7 +247,7 @@ def extract_page(page: pymupdf.Page, options: ExtractOptions, profile: DocumentP
     builder.flush()
 
     blocks = builder.blocks
-    words = sum(len(b.text.split()) for b in blocks if b.type not in ("HEADER", "FOOTER"))
+    words = sum(count_words(b) for b in blocks if b.type not in ("HEADER", "FOOTER"))
     confidence = estimate_confidence(" ".join(b.text for b in blocks)) if ocr else 1.0
     return PageContent(
         page=number,
@@ -263,8 +273,15 @@ def extract_pages(
     """
     if options.engine == "OCR":
         check_language(options.ocr_language)  # fail before any work, with a clear message
+    pages: list[PageContent] = []
     with open_pdf(path, password) as doc:
-        return [extract_page(doc.load_page(n - 1), options, profile) for n in page_numbers]
+        for number in page_numbers:
+            try:
+                page = doc.load_page(number - 1)
+                pages.append(extract_page(page, options, profile))
+            except pymupdf.mupdf.FzErrorBase as exc:  # MuPDF could not repair this page
+                raise InvalidPdf(f"page {number} is unreadable: {exc}") from exc
+    return pages
 
 
 __all__ = ["extract_page", "extract_pages", "join_lines"]
