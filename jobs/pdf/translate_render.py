@@ -1,0 +1,183 @@
+"""Translated and side-by-side PDFs from the original file and translated blocks.
+
+Pure and synchronous (PyMuPDF), like the rest of jobs/pdf: it runs in the
+worker's process pool.
+
+For each page, every block whose translation differs from its text is
+replaced in place:
+
+1. its style (dominant font size, color, boldness) is read from the spans in
+   its bbox, so the translation looks like what it replaces;
+2. a redaction over the bbox removes the original text only: images and
+   vector graphics are kept (PDF_REDACT_IMAGE_NONE, PDF_REDACT_LINE_ART_NONE).
+   On OCR pages the text is part of a scanned image, so the box is painted
+   white instead to hide it;
+3. the translation is written into the same box with `insert_htmlbox`, which
+   shrinks the text until it fits (`scale_low=0`) and picks glyphs from
+   MuPDF's built-in Noto/Droid fallback fonts for scripts the base font lacks
+   (CJK, Arabic, Hebrew, Cyrillic, Devanagari, Thai...), with bidi and shaping
+   for right-to-left scripts. No system fonts are needed.
+
+Table cells have no boxes of their own in the content, so each translated
+cell is found with `search_for` inside the table's bbox and replaced where it
+is. Fonts are subset before saving; the full CJK fallback font is megabytes.
+"""
+
+from __future__ import annotations
+
+import html
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pymupdf
+
+from jobs.llm.languages import RTL_LANGUAGES
+from jobs.pdf.analyze import open_pdf
+from jobs.pdf.content import ContentBlock, ExtractedContent
+
+Source = str | Path | bytes
+
+_BOLD_TYPES = frozenset({"TITLE", "HEADING"})
+_DEFAULT_SIZE = 11.0
+# Glyph boxes can poke slightly outside a block's bbox; the redaction takes them too.
+_REDACT_PAD = 0.5
+
+
+@dataclass(slots=True)
+class _Replacement:
+    rect: pymupdf.Rect
+    text: str
+    size: float
+    color: int  # sRGB integer, as PyMuPDF reports span colors
+    bold: bool
+
+
+def render_translated_pdf(source_path: Source, password: str | None, content: ExtractedContent) -> bytes:
+    """The original PDF with every translated block replaced in place; same page count."""
+    with open_pdf(source_path, password) as doc:
+        _translate_document(doc, content)
+        return _save(doc)
+
+
+def render_dual_pdf(source_path: Source, password: str | None, content: ExtractedContent) -> bytes:
+    """Each original page on the left and its translated version on the right."""
+    translated_bytes = render_translated_pdf(source_path, password, content)
+    with open_pdf(source_path, password) as original, open_pdf(translated_bytes) as translated:
+        out = pymupdf.open()
+        try:
+            for pno in range(original.page_count):
+                rect = original[pno].rect
+                page = out.new_page(width=2 * rect.width, height=rect.height)
+                page.show_pdf_page(pymupdf.Rect(0, 0, rect.width, rect.height), original, pno)
+                right = pymupdf.Rect(rect.width, 0, 2 * rect.width, rect.height)
+                page.show_pdf_page(right, translated, pno)
+            return _save(out)
+        finally:
+            out.close()
+
+
+def _translate_document(doc: pymupdf.Document, content: ExtractedContent) -> None:
+    rtl = (content.metadata.target_language or "") in RTL_LANGUAGES
+    ocr_pages = set(content.metadata.ocr_pages)
+    by_page: dict[int, list[ContentBlock]] = defaultdict(list)
+    for block in content.blocks:
+        by_page[block.page].append(block)
+    for number, blocks in sorted(by_page.items()):
+        if 1 <= number <= doc.page_count:
+            _translate_page(doc[number - 1], blocks, rtl=rtl, scanned=number in ocr_pages)
+
+
+def _translate_page(page: pymupdf.Page, blocks: list[ContentBlock], *, rtl: bool, scanned: bool) -> None:
+    spans = _spans(page)
+    replacements = [
+        _Replacement(rect, text, *_style(spans, rect), bold=block.type in _BOLD_TYPES)
+        for block in blocks
+        for rect, text in _targets(page, block)
+    ]
+    if not replacements:
+        return
+    for r in replacements:
+        page.add_redact_annot(
+            _grown(r.rect, _REDACT_PAD),
+            fill=(1, 1, 1) if scanned else None,
+            cross_out=False,
+        )
+    page.apply_redactions(
+        images=pymupdf.PDF_REDACT_IMAGE_NONE,
+        graphics=pymupdf.PDF_REDACT_LINE_ART_NONE,
+        text=pymupdf.PDF_REDACT_TEXT_REMOVE,
+    )
+    for r in replacements:
+        page.insert_htmlbox(r.rect, _html(r.text, rtl=rtl), css=_css(r), scale_low=0)
+
+
+def _targets(page: pymupdf.Page, block: ContentBlock) -> Iterable[tuple[pymupdf.Rect, str]]:
+    """(box, translation) pairs this block asks to replace."""
+    rect = pymupdf.Rect(block.bbox)
+    if rect.is_empty:
+        return
+    if block.table is not None and block.table.translated_rows is not None:
+        cells = [*zip(block.table.headers, block.table.translated_headers or [], strict=False)]
+        for row, translated in zip(block.table.rows, block.table.translated_rows, strict=False):
+            cells.extend(zip(row, translated, strict=False))
+        seen: set[str] = set()
+        for original, translated in cells:
+            if not original.strip() or original == translated or original in seen:
+                continue
+            seen.add(original)
+            for hit in page.search_for(original, clip=_grown(rect, 2)):
+                yield hit, translated
+        return
+    translated = block.translated_text
+    if translated and translated.strip() and translated.strip() != block.text.strip():
+        yield rect, translated
+
+
+def _grown(rect: pymupdf.Rect, by: float) -> pymupdf.Rect:
+    return pymupdf.Rect(rect.x0 - by, rect.y0 - by, rect.x1 + by, rect.y1 + by)
+
+
+def _spans(page: pymupdf.Page) -> list[tuple[pymupdf.Rect, float, int, int]]:
+    """(bbox, size, color, chars) of every text span on the page, read once."""
+    found = []
+    for block in page.get_text("dict", flags=pymupdf.TEXTFLAGS_TEXT)["blocks"]:
+        for line in block.get("lines", []):
+            for span in line["spans"]:
+                if span["text"].strip():
+                    found.append((pymupdf.Rect(span["bbox"]), span["size"], span["color"], len(span["text"])))
+    return found
+
+
+def _style(spans: list[tuple[pymupdf.Rect, float, int, int]], rect: pymupdf.Rect) -> tuple[float, int]:
+    """The size and color most of the text inside `rect` has (by characters)."""
+    sizes: Counter[float] = Counter()
+    colors: Counter[int] = Counter()
+    for bbox, size, color, chars in spans:
+        if rect.intersects(bbox):
+            sizes[round(size, 1)] += chars
+            colors[color] += chars
+    size = sizes.most_common(1)[0][0] if sizes else min(_DEFAULT_SIZE, max(4.0, rect.height * 0.7))
+    return size, colors.most_common(1)[0][0] if colors else 0
+
+
+def _html(text: str, *, rtl: bool) -> str:
+    body = "<br>".join(html.escape(line) for line in text.splitlines())
+    return f'<div dir="rtl">{body}</div>' if rtl else f"<div>{body}</div>"
+
+
+def _css(r: _Replacement) -> str:
+    return (
+        "* {margin: 0; padding: 0;}"
+        f" div {{font-family: sans-serif; font-size: {r.size:.1f}px; line-height: 1.15;"
+        f" color: #{r.color:06x}; font-weight: {'bold' if r.bold else 'normal'};}}"
+    )
+
+
+def _save(doc: pymupdf.Document) -> bytes:
+    doc.subset_fonts()
+    return doc.tobytes(garbage=3, deflate=True, encryption=pymupdf.PDF_ENCRYPT_NONE)
+
+
+__all__ = ["render_dual_pdf", "render_translated_pdf"]
