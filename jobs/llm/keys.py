@@ -133,10 +133,10 @@ class KeyPool:
         else:
             key.failures += 1
             key.consecutive_failures += 1
-            rest = min(self.rest_cap, self.rest_base * 2 ** (key.consecutive_failures - 1))
+            pause = min(self.rest_cap, self.rest_base * 2 ** (key.consecutive_failures - 1))
             if retry_after is not None:
-                rest = max(rest, min(retry_after, self.rest_cap))
-            key.rest_until = self._clock() + rest
+                pause = max(pause, min(retry_after, self.rest_cap))
+            key.rest_until = self._clock() + pause
         if self.on_usage is not None and key.id is not None:
             try:
                 await self.on_usage(key.id, ok)

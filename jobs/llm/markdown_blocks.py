@@ -70,8 +70,10 @@ def parse_markdown(markdown: str) -> list[MarkdownBlock]:
             continue
         if stripped.startswith("$$"):
             flush_paragraph()
-            end = i if stripped.endswith("$$") and len(stripped) > 4 else None
-            if end is None:
+            # "$$ x $$" on one line, or up to the line that closes it.
+            if stripped.endswith("$$") and len(stripped) > 4:
+                end = i
+            else:
                 end = next(
                     (j for j in range(i + 1, len(lines)) if lines[j].strip().endswith("$$")), len(lines) - 1
                 )

@@ -105,9 +105,9 @@ def _translate_page(page: pymupdf.Page, blocks: list[ContentBlock], *, rtl: bool
             cross_out=False,
         )
     page.apply_redactions(
-        images=pymupdf.PDF_REDACT_IMAGE_NONE,
-        graphics=pymupdf.PDF_REDACT_LINE_ART_NONE,
-        text=pymupdf.PDF_REDACT_TEXT_REMOVE,
+        images=pymupdf.PDF_REDACT_IMAGE_NONE,  # type: ignore[attr-defined]
+        graphics=pymupdf.PDF_REDACT_LINE_ART_NONE,  # type: ignore[attr-defined]
+        text=pymupdf.PDF_REDACT_TEXT_REMOVE,  # type: ignore[attr-defined]
     )
     for r in replacements:
         page.insert_htmlbox(r.rect, _html(r.text, rtl=rtl), css=_css(r), scale_low=0)
@@ -120,19 +120,19 @@ def _targets(page: pymupdf.Page, block: ContentBlock) -> Iterable[tuple[pymupdf.
         return
     if block.table is not None and block.table.translated_rows is not None:
         cells = [*zip(block.table.headers, block.table.translated_headers or [], strict=False)]
-        for row, translated in zip(block.table.rows, block.table.translated_rows, strict=False):
-            cells.extend(zip(row, translated, strict=False))
+        for row, translated_row in zip(block.table.rows, block.table.translated_rows, strict=False):
+            cells.extend(zip(row, translated_row, strict=False))
         seen: set[str] = set()
-        for original, translated in cells:
-            if not original.strip() or original == translated or original in seen:
+        for original, cell in cells:
+            if not original.strip() or original == cell or original in seen:
                 continue
             seen.add(original)
             for hit in page.search_for(original, clip=_grown(rect, 2)):
-                yield hit, translated
+                yield hit, cell
         return
-    translated = block.translated_text
-    if translated and translated.strip() and translated.strip() != block.text.strip():
-        yield rect, translated
+    text = block.translated_text
+    if text and text.strip() and text.strip() != block.text.strip():
+        yield rect, text
 
 
 def _grown(rect: pymupdf.Rect, by: float) -> pymupdf.Rect:
@@ -177,7 +177,7 @@ def _css(r: _Replacement) -> str:
 
 def _save(doc: pymupdf.Document) -> bytes:
     doc.subset_fonts()
-    return doc.tobytes(garbage=3, deflate=True, encryption=pymupdf.PDF_ENCRYPT_NONE)
+    return doc.tobytes(garbage=3, deflate=True, encryption=pymupdf.PDF_ENCRYPT_NONE)  # type: ignore[attr-defined]
 
 
 __all__ = ["render_dual_pdf", "render_translated_pdf"]

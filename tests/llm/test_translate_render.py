@@ -52,10 +52,11 @@ def make_pdf(path: Path, password: str | None = None) -> None:
         for c, cell in enumerate(row):
             page.insert_text((72 + 150 * c, 220 + 25 * r), cell, fontsize=11)
     doc.new_page().insert_text((72, 90), PAGE2, fontsize=11)
-    kwargs = {}
     if password:
-        kwargs = {"encryption": pymupdf.PDF_ENCRYPT_AES_256, "user_pw": password, "owner_pw": password}
-    doc.save(path, **kwargs)
+        aes = pymupdf.PDF_ENCRYPT_AES_256  # type: ignore[attr-defined]
+        doc.save(path, encryption=aes, user_pw=password, owner_pw=password)
+    else:
+        doc.save(path)
 
 
 def extract(path: Path) -> ExtractedContent:
@@ -79,8 +80,12 @@ def extract(path: Path) -> ExtractedContent:
                     box |= other
                 blocks.append(
                     ContentBlock(
-                        pno, "TABLE", "", tuple(box), table=TableData(HEADERS, [list(r) for r in ROWS])
-                    )  # type: ignore[arg-type]
+                        pno,
+                        "TABLE",
+                        "",
+                        (box.x0, box.y0, box.x1, box.y1),
+                        table=TableData(HEADERS, [list(r) for r in ROWS]),
+                    )
                 )
     return ExtractedContent(TITLE, 2, blocks, ContentMetadata(source_language="en"))
 
