@@ -92,7 +92,10 @@ def run_pipeline(
     workers: int = 1,
     on_page: Callable[[PageContent], None] | None = None,
     max_pages: int | None = None,
+    timeout: float | None = None,
 ) -> ExtractedContent:
+    """Inspect, profile and extract `path`; `timeout` (seconds) bounds the wait
+    for the executor's chunks (concurrent.futures.TimeoutError past it)."""
     started = time.perf_counter()
     with open_pdf(path, options.password) as doc:
         inspection = inspect_document(doc)
@@ -117,7 +120,7 @@ def run_pipeline(
         futures = [
             executor.submit(extract_pages, str(path), options.password, c, options, profile) for c in chunks
         ]
-        for future in as_completed(futures):
+        for future in as_completed(futures, timeout=timeout):
             collect(future.result())
 
     return assemble(
