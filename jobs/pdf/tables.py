@@ -1,16 +1,18 @@
 """Ruled tables through PyMuPDF's `page.find_tables()`, gated by a cheap test.
 
-`find_tables` runs at ~20-30 pages/s, against ~700 pages/s for reading the
-text, so it only runs on pages whose bbox log shows enough vector strokes to
-form a grid. Tables without rules (aligned text only) are not detected: the
-text strategy of `find_tables` turns ordinary paragraphs into tables too
-often to be worth its cost on every page.
+`find_tables` runs at ~20-40 pages/s, against ~700+ pages/s for reading the
+text, so it only runs on pages whose vector paths (collected in the same
+`get_text("dict")` pass with TEXT_COLLECT_VECTORS) are enough to form a grid.
+Tables without rules (aligned text only) are not detected: the text strategy
+of `find_tables` turns ordinary paragraphs into tables too often to be worth
+its cost on every page.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pymupdf
 
@@ -30,7 +32,19 @@ class FoundTable:
     data: TableData
 
 
-def may_hold_table(bbox_log: Sequence[tuple[str, tuple[float, float, float, float]]]) -> bool:
+PathBox = tuple[str, tuple[float, float, float, float]]  # ("stroke-path" | "fill-path", bbox)
+
+
+def vector_paths(page_dict: dict[str, Any]) -> list[PathBox]:
+    """The vector blocks (type 3) of a dict made with TEXT_COLLECT_VECTORS."""
+    return [
+        ("stroke-path" if b.get("stroked") else "fill-path", tuple(b["bbox"]))  # type: ignore[misc]
+        for b in page_dict.get("blocks", ())
+        if b.get("type") == 3
+    ]
+
+
+def may_hold_table(bbox_log: Sequence[PathBox]) -> bool:
     """True when the page draws at least two horizontal and two vertical rules,
     or a box big enough to be a grid drawn as one path."""
     horizontal = vertical = 0
@@ -72,4 +86,4 @@ def find_page_tables(page: pymupdf.Page) -> list[FoundTable]:
     return found
 
 
-__all__ = ["FoundTable", "find_page_tables", "may_hold_table"]
+__all__ = ["FoundTable", "find_page_tables", "may_hold_table", "vector_paths"]
