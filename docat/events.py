@@ -2,6 +2,7 @@
 
     bus = await open_event_bus(settings)          # redis:// when REDIS_URL is set, memory:// otherwise
     await bus.publish(job_channel(doc_id), event)  # event: a JSON-able dict, serialized once
+    await bus.publish_many([job_channel(d), user_channel(u), ALL_JOBS_CHANNEL], event)
     async with bus.subscribe([job_channel(doc_id)]) as events:
         async for event in events: ...            # dicts; see "Classification" and "Resync"
     await bus.close()
@@ -39,7 +40,10 @@ connection (named with CLIENT SETNAME, see `EventBus.pubsub_client_name`), PINGs
 reconnects with exponential backoff, re-subscribes every channel and sends the resync marker.
 `publish` retries connection errors for ``publish_retry_for`` seconds, then raises
 `EventBusUnavailable`; while Redis is known to be down it raises at once, so a job publishing
-many events during an outage is not slowed down. Callers log it and carry on.
+many events during an outage is not slowed down. Callers log it and carry on. `open_event_bus`
+does not fail when Redis is down (it waits ``connect_timeout`` and keeps trying in the
+background); `EventBus.connected` says whether the pub/sub connection is up (for /health).
+The memory:// bus never raises on publish and never sends a "reconnect" resync.
 """
 
 from __future__ import annotations
@@ -483,6 +487,8 @@ class EventBus:
             self._redis = _ResilientRedisBackend(url, redis_options or RedisOptions())
             self._broadcast = Broadcast(backend=self._redis)
         self._fanouts: dict[str, _Fanout] = {}
+        # Pumps of channels whose last subscriber left, until they have unsubscribed.
+        self._retiring: dict[str, asyncio.Task[None]] = {}
         self._lock = asyncio.Lock()
         self._closed = False
 
@@ -518,9 +524,10 @@ class EventBus:
             for subscription in fanout.subscribers:
                 subscription._close()
             if fanout.task is not None:
-                fanout.task.cancel()
+                self._stop_pump(fanout)
                 tasks.append(fanout.task)
         self._fanouts.clear()
+        tasks.extend(self._retiring.values())
         await asyncio.gather(*tasks, return_exceptions=True)
         await self._broadcast.disconnect()
 
@@ -555,7 +562,10 @@ class EventBus:
             fanout = self._fanouts.get(channel)
             if fanout is None:
                 fanout = self._fanouts[channel] = _Fanout(channel)
-                fanout.task = asyncio.create_task(self._pump(fanout), name=f"docat-events:{channel}")
+                previous = self._retiring.get(channel)
+                fanout.task = asyncio.create_task(
+                    self._pump(fanout, previous), name=f"docat-events:{channel}"
+                )
             fanout.subscribers.add(subscription)
         try:
             # Outside the lock: one slow subscription does not hold up the others.
@@ -570,13 +580,37 @@ class EventBus:
         fanout.subscribers.discard(subscription)
         if not fanout.subscribers and self._fanouts.get(fanout.channel) is fanout:
             del self._fanouts[fanout.channel]
-            if fanout.task is not None:
-                # The pump's exit unsubscribes the channel from broadcaster (and Redis); a new
-                # _Fanout for the same channel may start meanwhile: broadcaster refcounts that.
-                fanout.task.cancel()
+            # The pump's exit unsubscribes the channel from broadcaster (and Redis). A new
+            # _Fanout for the channel starts subscribing only after that (see _pump).
+            self._stop_pump(fanout)
+            task = fanout.task
+            if task is not None:
+                self._retiring[fanout.channel] = task
+                task.add_done_callback(lambda _: self._retired(fanout.channel, task))
 
-    async def _pump(self, fanout: _Fanout) -> None:
+    def _retired(self, channel: str, task: asyncio.Task[None]) -> None:
+        if self._retiring.get(channel) is task:
+            del self._retiring[channel]
+
+    @staticmethod
+    def _stop_pump(fanout: _Fanout) -> None:
+        task = fanout.task
+        if task is None:
+            return
+        if fanout.ready.done():
+            task.cancel()
+        else:
+            # broadcaster 0.3.1's subscribe() cannot be cancelled while it is subscribing (its
+            # cleanup then fails with KeyError and leaves the channel subscribed): stop the
+            # pump once the subscription is in place (bounded by the confirmation timeout).
+            fanout.ready.add_done_callback(lambda _: task.cancel())
+
+    async def _pump(self, fanout: _Fanout, previous: asyncio.Task[None] | None) -> None:
         try:
+            if previous is not None:
+                # broadcaster 0.3.1 keeps one queue set per channel and overwrites it when two
+                # subscribe() calls on a new channel overlap: never let two pumps subscribe at once.
+                await asyncio.wait({previous})
             async with self._broadcast.subscribe(fanout.channel) as subscriber:
                 fanout.ready.set_result(None)
                 async for event in subscriber:  # type: ignore[union-attr]  # 0.3.1 types __aiter__ Optional

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from redis import asyncio as aioredis
 
-from docat.events import EventBus, RedisOptions, Subscription, open_event_bus
+from docat.events import EventBus, RedisOptions, Subscription, is_resync, open_event_bus
 from docat.settings import load_settings
 
 SHARED_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -38,8 +38,22 @@ async def open_bus(redis_url: str | None, ns: str | None = None) -> EventBus:
     return await open_event_bus(settings, namespace=ns or namespace(), redis_options=FAST)
 
 
-async def next_event(subscription: Subscription, within: float = WAIT) -> dict[str, Any]:
+async def next_raw(subscription: Subscription, within: float = WAIT) -> dict[str, Any]:
+    """The next item, resync markers included."""
     return await asyncio.wait_for(anext(subscription), within)
+
+
+async def next_event(subscription: Subscription, within: float = WAIT) -> dict[str, Any]:
+    """The next published event. Resync markers are skipped: another test session may run
+    CLIENT KILL TYPE pubsub on the shared Redis, which our bus survives with a resync."""
+
+    async def skip_markers() -> dict[str, Any]:
+        async for event in subscription:
+            if not is_resync(event):
+                return event
+        raise AssertionError("subscription ended")
+
+    return await asyncio.wait_for(skip_markers(), within)
 
 
 async def wait_until(predicate: Callable[[], bool | Awaitable[bool]], within: float = WAIT) -> None:

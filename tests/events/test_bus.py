@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
+import pytest
 from redis import asyncio as aioredis
 
 from docat.events import (
@@ -34,6 +36,26 @@ async def test_publish_reaches_every_subscriber(bus: EventBus) -> None:
         assert await next_event(first) == {"documentId": "d1", "n": 1}
         assert await next_event(second) == {"documentId": "d1", "n": 1}
         assert await next_event(second) == {"documentId": "d1", "n": 2}
+
+
+async def test_concurrent_subscribers_of_a_new_channel_all_receive(bus: EventBus) -> None:
+    # broadcaster 0.3.1 loses all but one queue when two subscribe() race on a new channel;
+    # the bus joins each channel once, under its own lock.
+    channel = job_channel("crowd")
+    ready = asyncio.Event()
+    entered: list[int] = []
+
+    async def one(i: int) -> dict[str, Any]:
+        async with bus.subscribe([channel]) as sub:
+            entered.append(i)
+            if len(entered) == 20:
+                ready.set()
+            return await next_event(sub)
+
+    readers = [asyncio.create_task(one(i)) for i in range(20)]
+    await asyncio.wait_for(ready.wait(), WAIT)
+    await bus.publish(channel, {"n": 1})
+    assert await asyncio.wait_for(asyncio.gather(*readers), WAIT) == [{"n": 1}] * 20
 
 
 async def test_publish_many_and_duplicate_channels_deliver_once_per_channel(bus: EventBus) -> None:
@@ -94,6 +116,35 @@ async def test_one_redis_subscription_per_channel_released_with_the_last_subscri
     async with redis_bus.subscribe([channel]) as again:
         await redis_bus.publish(channel, {"n": 2})
         assert await next_event(again) == {"n": 2}
+
+
+async def test_subscriber_cancelled_while_subscribing_leaves_nothing_behind(
+    redis_bus: EventBus, redis_admin: aioredis.Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    channel = job_channel("cancelled-join")
+    wire = redis_bus.namespace + channel
+
+    async def subscribe_forever() -> None:
+        async with redis_bus.subscribe([channel]):
+            await asyncio.Event().wait()
+
+    task = asyncio.create_task(subscribe_forever())
+    await asyncio.sleep(0)  # now inside subscribe(), waiting for Redis to confirm
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    async def unsubscribed() -> bool:
+        return dict(await redis_admin.pubsub_numsub(wire))[wire] == 0 and wire not in set(
+            await redis_admin.pubsub_channels(wire)
+        )
+
+    # Joining again works, and leaving releases the Redis subscription.
+    async with redis_bus.subscribe([channel]) as sub:
+        await redis_bus.publish(channel, {"n": 1})
+        assert await next_event(sub) == {"n": 1}
+    await wait_until(unsubscribed)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 async def test_stuck_subscriber_stays_bounded_and_does_not_stall_others(bus: EventBus) -> None:

@@ -15,7 +15,7 @@ from redis import asyncio as aioredis
 from docat.events import EventBus, EventBusUnavailable, is_resync, job_channel
 from tests.fixtures.redis_server import RedisServer
 
-from .conftest import next_event, open_bus, wait_until
+from .conftest import next_event, next_raw, open_bus, wait_until
 
 
 async def _own_pubsub_ids(bus: EventBus, admin: aioredis.Redis) -> list[str]:
@@ -35,12 +35,12 @@ async def test_killed_pubsub_connection_resubscribes_and_sends_resync(
         await redis_admin.execute_command("CLIENT", "KILL", "ID", client_id)
 
         # Every subscribed channel is told, once re-subscribed, to re-read its state...
-        assert is_resync(await next_event(sub))
-        assert is_resync(await next_event(other))
+        assert is_resync(await next_raw(sub))
+        assert is_resync(await next_raw(other))
         # ...and events published after that arrive again, on a new connection.
         await redis_bus.publish(channel, {"n": 2})
         assert await next_event(sub) == {"n": 2}
-        assert redis_bus.disconnects == 1
+        assert redis_bus.disconnects >= 1
         (new_id,) = await _own_pubsub_ids(redis_bus, redis_admin)
         assert new_id != client_id
 
@@ -63,7 +63,7 @@ async def test_redis_restart_resubscribes_and_publish_fails_clearly_meanwhile(tm
                     await bus.publish(channel, {"lost": True})
 
                 await asyncio.to_thread(server.start)
-                assert is_resync(await next_event(sub))
+                assert is_resync(await next_raw(sub))
                 await bus.publish(channel, {"n": 2})
                 assert await next_event(sub) == {"n": 2}
         finally:
@@ -88,7 +88,7 @@ async def test_frozen_server_is_detected_by_ping_and_recovered(tmp_path: Path) -
                 finally:
                     server.thaw()
 
-                assert is_resync(await next_event(sub))
+                assert is_resync(await next_raw(sub))
                 await bus.publish(channel, {"n": 2})
                 assert await next_event(sub) == {"n": 2}
         finally:
@@ -102,7 +102,7 @@ async def test_bus_opens_while_redis_is_down_and_catches_up(tmp_path: Path) -> N
         assert not bus.connected
         async with bus.subscribe([job_channel("late")]) as sub:
             await asyncio.to_thread(server.start)
-            assert is_resync(await next_event(sub))
+            assert is_resync(await next_raw(sub))
             await bus.publish(job_channel("late"), {"n": 1})
             assert await next_event(sub) == {"n": 1}
     finally:
