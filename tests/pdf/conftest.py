@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ if not CORPUS.is_dir():  # the repo may be checked out elsewhere
 @dataclass
 class Generated:
     path: Path
-    expected: object
+    expected: Any
 
 
 @pytest.fixture(scope="session")

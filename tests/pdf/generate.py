@@ -167,8 +167,8 @@ def report_pdf(path: Path) -> dict[int, list[str]]:
     y = head(page, 4, y + 20)
     y = para(page, 60, y, 7)
 
-    for page in doc:
-        draw_running(page, page.number + 1, doc.page_count)
+    for i in range(doc.page_count):
+        draw_running(doc[i], i + 1, doc.page_count)
     doc.set_metadata({"title": "report.docx"})  # junk title: page 1 must win
     doc.save(path)
     return drawn

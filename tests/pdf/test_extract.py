@@ -23,7 +23,7 @@ def body_words(content: ExtractedContent, page: int) -> list[str]:
 
 
 def test_words_come_back_in_order(report: Generated, content: ExtractedContent) -> None:
-    drawn: dict[int, list[str]] = report.expected  # type: ignore[assignment]
+    drawn: dict[int, list[str]] = report.expected
     for page, words in drawn.items():
         expected = tokens(words)
         got = body_words(content, page)
@@ -99,7 +99,7 @@ def test_blocks_ordered_by_page(content: ExtractedContent) -> None:
 
 
 def test_word_count(report: Generated, content: ExtractedContent) -> None:
-    drawn: dict[int, list[str]] = report.expected  # type: ignore[assignment]
+    drawn: dict[int, list[str]] = report.expected
     cells = [*generate.TABLE_HEADERS, *(c for row in generate.TABLE_ROWS for c in row)]
     table_words = sum(len(c.split()) for c in cells)
     expected = sum(len(tokens(w)) for w in drawn.values()) + table_words
@@ -107,7 +107,7 @@ def test_word_count(report: Generated, content: ExtractedContent) -> None:
 
 
 def test_two_columns_read_left_then_right(two_column: Generated) -> None:
-    heading, left, right = two_column.expected  # type: ignore[misc]
+    heading, left, right = two_column.expected
     content = run_pipeline(two_column.path, ExtractOptions(engine="TEXT"))
     got = tokens(b.text for b in content.blocks)
     expected = [*heading, *left, *right]

@@ -39,14 +39,14 @@ def test_auto_ocrs_an_image_only_page(scanned: Generated) -> None:
     content = run_pipeline(scanned.path, ExtractOptions(engine="AUTO", ocr_language="eng+deu"))
     assert content.metadata.ocr_pages == [1]
     got = lower_words([b.text for b in content.blocks])
-    expected = lower_words(scanned.expected)  # type: ignore[arg-type]
+    expected = lower_words(scanned.expected)
     assert in_order_ratio(expected, got) >= 0.9
     assert 0.5 < content.metadata.confidence <= 1.0
     assert not any(b.type == "IMAGE" for b in content.blocks)  # the scan itself is not a figure
 
 
 def test_auto_never_ocrs_a_text_page(mixed: Generated) -> None:
-    text_words, image_words = mixed.expected  # type: ignore[misc]
+    text_words, image_words = mixed.expected
     content = run_pipeline(mixed.path, ExtractOptions(engine="AUTO"))
     assert content.metadata.ocr_pages == [2]
     page1 = tokens(b.text for b in content.blocks if b.page == 1)
@@ -64,7 +64,7 @@ def test_text_engine_never_ocrs(mixed: Generated) -> None:
 def test_ocr_engine_ocrs_every_page(mixed: Generated) -> None:
     content = run_pipeline(mixed.path, ExtractOptions(engine="OCR"))
     assert content.metadata.ocr_pages == [1, 2]
-    text_words, _ = mixed.expected  # type: ignore[misc]
+    text_words, _ = mixed.expected
     page1 = lower_words([b.text for b in content.blocks if b.page == 1])
     assert in_order_ratio(lower_words(text_words), page1) >= 0.9
 

@@ -65,7 +65,7 @@ def test_extract_pages_is_a_picklable_chunk_call(long_doc: Generated) -> None:
             extract_pages, str(long_doc.path), None, [5, 6], ExtractOptions(), profile
         ).result(timeout=60)
     assert [p.page for p in pages] == [5, 6]
-    drawn: list[list[str]] = long_doc.expected  # type: ignore[assignment]
+    drawn: list[list[str]] = long_doc.expected
     body = " ".join(b.text for b in pages[0].blocks if b.type == "PARAGRAPH").split()
     assert body == drawn[4]
 
