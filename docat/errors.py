@@ -32,7 +32,10 @@ class DocatError(Exception):
     def __init__(self, message: str, **extensions: Any) -> None:
         super().__init__(message)
         self.message = message
-        self.extensions = extensions
+        # graphql-core copies an original error's `extensions` dict onto the
+        # GraphQLError it wraps it in, so the code reaches HTTP and WebSocket
+        # clients alike without any per-transport mapping.
+        self.extensions: dict[str, Any] = {"code": self.code, **extensions}
 
 
 class Unauthenticated(DocatError):

@@ -1,0 +1,69 @@
+"""The database: one Tortoise config and one context manager for every process.
+
+The API lifespan, the worker, the CLI and the tests all open the database
+through `open_database(settings)`, so they see the same models, connection
+options and migrations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from tortoise import Tortoise, connections
+from tortoise.backends.base.executor import EXECUTOR_CACHE
+from tortoise.migrations.api import migrate as run_migrations
+
+from docat.settings import Settings, load_settings
+
+APP_LABEL = "models"
+
+
+def tortoise_config(settings: Settings) -> dict[str, Any]:
+    url = settings.db_url
+    if url.startswith("sqlite://"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return {
+        "connections": {"default": url},
+        "apps": {
+            APP_LABEL: {
+                "models": ["models"],
+                "migrations": "migrations",
+                "default_connection": "default",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+async def migrate_database(settings: Settings) -> None:
+    """Apply every pending migration (idempotent; safe on each start)."""
+    await run_migrations(config=tortoise_config(settings))
+    await connections.close_all()
+
+
+@asynccontextmanager
+async def open_database(settings: Settings, *, migrate: bool = False) -> AsyncIterator[None]:
+    """Connect (optionally migrating first) and close every connection on exit."""
+    if migrate:
+        await migrate_database(settings)
+    await Tortoise.init(config=tortoise_config(settings))
+    try:
+        yield
+    finally:
+        await connections.close_all()
+        # Tortoise caches SQL per connection *name*; a later open of another
+        # backend under the same name (tests run SQLite, then PostgreSQL)
+        # must not reuse SQLite's placeholders.
+        EXECUTOR_CACHE.clear()
+
+
+async def ping_database() -> None:
+    """A real round trip, for /health."""
+    await connections.get("default").execute_query("SELECT 1")
+
+
+# For `python -m tortoise -c docat.db.TORTOISE_ORM makemigrations` (developers only).
+TORTOISE_ORM = tortoise_config(load_settings())

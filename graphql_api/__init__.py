@@ -1,0 +1,1 @@
+"""The API process: Starlette app, Strawberry schema, auth, subscriptions."""

@@ -1,0 +1,86 @@
+"""The Starlette application: routes, middleware and a lifespan that owns every resource."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+
+from docat import metrics
+from docat.logging import RequestIdMiddleware
+from docat.resources import open_resources
+from docat.settings import Settings, load_settings
+from graphql_api.schema import build_schema
+from graphql_api.security_headers import SecurityHeadersMiddleware
+from graphql_api.view import DocatGraphQL
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    body, content_type = metrics.metrics_response()
+    return Response(body, media_type=content_type)
+
+
+async def health_endpoint(request: Request) -> Response:
+    from graphql_api.health import check_health
+
+    report = await check_health(request.app.state.resources)
+    return JSONResponse(report, status_code=503 if report["status"] == "down" else 200)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or load_settings()
+    settings.validate_for_startup()
+    schema = build_schema()
+    graphql = DocatGraphQL(
+        schema,
+        graphql_ide="graphiql",
+        allow_queries_via_get=True,
+        keep_alive=True,
+        keep_alive_interval=15,
+        multipart_uploads_enabled=True,
+        connection_init_wait_timeout=timedelta(seconds=30),
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Embedded (SQLite) migrates by itself; production runs `docat migrate` once per release.
+        async with open_resources(settings, migrate=not settings.is_postgres) as resources:
+            app.state.resources = resources
+            yield
+
+    middleware = [
+        Middleware(RequestIdMiddleware),
+        Middleware(SecurityHeadersMiddleware),
+    ]
+    if settings.cors_origin_list:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origin_list,
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+                max_age=600,
+            )
+        )
+    routes = [
+        # A Route and a WebSocketRoute on one path: a Mount would answer POST /graphql with a 307.
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+        Route("/health", health_endpoint, methods=["GET"]),
+        Route("/metrics", metrics_endpoint, methods=["GET"]),
+    ]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.settings = settings
+    return app
+
+
+def app_from_environment() -> Starlette:
+    """Factory for uvicorn (`docat serve --workers N` starts one per process)."""
+    return create_app(load_settings())

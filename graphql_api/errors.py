@@ -1,0 +1,49 @@
+"""The one place that shapes GraphQL errors for clients.
+
+A DocatError already carries its contract code: graphql-core copies the
+original error's `extensions` onto the GraphQLError. Parse and validation
+errors get BAD_USER_INPUT. Anything else is logged here with its traceback
+and reaches the client only as INTERNAL with a fixed message: never a stack
+trace, SQL or a file path.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+
+from docat import metrics
+from docat.errors import DocatError
+
+log = logging.getLogger("docat.graphql")
+INTERNAL_MESSAGE = "Internal server error"
+
+
+def client_error(error: GraphQLError) -> GraphQLError:
+    """The error as a client may see it, with `extensions.code` always set."""
+    original = error.original_error
+    if isinstance(original, DocatError):
+        return error
+    if isinstance(original, GraphQLError):
+        return client_error(original)
+    if original is None:
+        extensions = {"code": "BAD_USER_INPUT", **(error.extensions or {})}
+        return GraphQLError(
+            error.message, error.nodes, error.source, error.positions, error.path, None, extensions
+        )
+    log.error("unhandled error in a resolver: %s", type(original).__name__, exc_info=original)
+    return GraphQLError(
+        INTERNAL_MESSAGE, error.nodes, error.source, error.positions, error.path, None, {"code": "INTERNAL"}
+    )
+
+
+class ErrorCodes(MaskErrors):
+    """MaskErrors' traversal (operations and streamed results), our classification."""
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        shaped = [client_error(e) for e in errors]
+        for error in shaped:
+            metrics.record_error(str((error.extensions or {}).get("code", "INTERNAL")))
+        return shaped

@@ -1,0 +1,61 @@
+"""Log queries: processingLogs, creditLogs, Document.logs."""
+
+from __future__ import annotations
+
+import strawberry
+
+from graphql_api.context import Info
+from graphql_api.documents.access import get_visible_document
+from graphql_api.logs.types import CreditLogType, LogLevelEnum, ProcessingLogType
+from graphql_api.relay import Connection, paginate
+from models import CreditLog, Document, ProcessingLog, Role
+
+
+async def logs_of_document(
+    info: Info, doc: Document, *, first: int | None, after: str | None
+) -> Connection[ProcessingLogType]:
+    return await paginate(
+        ProcessingLog.filter(document_id=doc.id),
+        first=first,
+        after=after,
+        time_field="at",
+        convert=ProcessingLogType.from_model,
+    )
+
+
+@strawberry.type
+class LogQueries:
+    @strawberry.field(description="Processing logs of the caller's documents (all for ADMIN), newest first.")
+    async def processing_logs(
+        self,
+        info: Info,
+        document_id: strawberry.ID | None = None,
+        level: LogLevelEnum | None = None,
+        first: int | None = 50,
+        after: str | None = None,
+    ) -> Connection[ProcessingLogType]:
+        viewer = await info.context.require_user()
+        query = ProcessingLog.all()
+        if document_id is not None:
+            doc = await get_visible_document(viewer, document_id)
+            query = query.filter(document_id=doc.id)
+        elif viewer.role != Role.ADMIN:
+            query = query.filter(document__owner_id=viewer.id)
+        if level is not None:
+            query = query.filter(level=level)
+        return await paginate(
+            query, first=first, after=after, time_field="at", convert=ProcessingLogType.from_model
+        )
+
+    @strawberry.field(description="The caller's credit ledger, newest first.")
+    async def credit_logs(
+        self, info: Info, first: int | None = 50, after: str | None = None
+    ) -> Connection[CreditLogType]:
+        viewer = await info.context.require_user()
+        return await paginate(
+            CreditLog.filter(user_id=viewer.id),
+            first=first,
+            after=after,
+            time_field="at",
+            convert=CreditLogType.from_model,
+        )

@@ -1,0 +1,135 @@
+"""Relay plumbing: the Node interface, opaque global IDs and keyset connections.
+
+Global IDs are base64("Type:key"): opaque to clients, decodable here only.
+Cursors are base64 of the sort key of the row (created_at/at and id), so a
+page is one indexed range query however deep the client pages.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+import strawberry
+from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
+
+from docat.errors import BadUserInput, NotFound
+
+T = TypeVar("T")
+MAX_PAGE_SIZE = 100
+
+
+@strawberry.interface(description="An object with an opaque global ID; `Query.node` resolves any of them.")
+class Node:
+    id: strawberry.ID
+
+
+def to_global_id(type_name: str, key: object) -> strawberry.ID:
+    raw = f"{type_name}:{key}".encode()
+    return strawberry.ID(base64.urlsafe_b64encode(raw).decode().rstrip("="))
+
+
+def from_global_id(global_id: str) -> tuple[str, str]:
+    """Decode a global ID; anything malformed is simply not found."""
+    try:
+        padded = global_id + "=" * (-len(global_id) % 4)
+        type_name, _, key = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise NotFound("not found") from exc
+    if not type_name or not key:
+        raise NotFound("not found")
+    return type_name, key
+
+
+def expect_global_id(global_id: str, type_name: str) -> str:
+    kind, key = from_global_id(global_id)
+    if kind != type_name:
+        raise NotFound(f"{type_name} not found")
+    return key
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[T]):
+    node: T
+    cursor: str
+
+
+@strawberry.type
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    page_info: PageInfo
+    total_count: int
+
+
+def encode_cursor(at: datetime, key: object) -> str:
+    raw = json.dumps([at.isoformat(), str(key)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        at, key = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        return datetime.fromisoformat(at), str(key)
+    except (binascii.Error, ValueError, TypeError) as exc:
+        raise BadUserInput("invalid cursor") from exc
+
+
+def check_page_size(first: int | None) -> int:
+    if first is None:
+        return 20
+    if first < 0:
+        raise BadUserInput("`first` must not be negative")
+    if first > MAX_PAGE_SIZE:
+        raise BadUserInput(f"`first` must be at most {MAX_PAGE_SIZE}")
+    return first
+
+
+async def paginate(
+    query: QuerySet[Any],
+    *,
+    first: int | None,
+    after: str | None,
+    time_field: str,
+    convert: Callable[[Any], T],
+    key_field: str = "id",
+) -> Connection[T]:
+    """Newest first, keyset by (time_field, key_field) descending."""
+    size = check_page_size(first)
+    total = await query.count()
+    page_query = query
+    if after:
+        at, key = decode_cursor(after)
+        page_query = page_query.filter(
+            Q(**{f"{time_field}__lt": at}) | (Q(**{time_field: at}) & Q(**{f"{key_field}__lt": key}))
+        )
+    rows: Sequence[Any] = await page_query.order_by(f"-{time_field}", f"-{key_field}").limit(size + 1)
+    has_next = len(rows) > size
+    rows = rows[:size]
+    edges = [
+        Edge(node=convert(row), cursor=encode_cursor(getattr(row, time_field), getattr(row, key_field)))
+        for row in rows
+    ]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=has_next,
+            has_previous_page=after is not None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        total_count=total,
+    )

@@ -1,0 +1,57 @@
+"""The Strawberry schema: every domain's queries, mutations and subscriptions, plus extensions."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.schema.config import StrawberryConfig
+
+from graphql_api.admin.mutations import AdminMutations
+from graphql_api.admin.queries import AdminQueries
+from graphql_api.admin.types import ProviderKeyType
+from graphql_api.documents.mutations import DocumentMutations
+from graphql_api.documents.queries import DocumentQueries
+from graphql_api.documents.types import DocumentType
+from graphql_api.errors import ErrorCodes
+from graphql_api.jobs.subscriptions import JobSubscriptions
+from graphql_api.logs.queries import LogQueries
+from graphql_api.logs.types import CreditLogType, ProcessingLogType
+from graphql_api.node import NodeQueries
+from graphql_api.users.mutations import UserMutations
+from graphql_api.users.queries import UserQueries
+from graphql_api.users.types import UserType
+
+
+@strawberry.type
+class Query(NodeQueries, UserQueries, DocumentQueries, LogQueries, AdminQueries):
+    pass
+
+
+@strawberry.type
+class Mutation(UserMutations, DocumentMutations, AdminMutations):
+    pass
+
+
+@strawberry.type
+class Subscription(JobSubscriptions):
+    pass
+
+
+def build_schema(*, extra_extensions: list[object] | None = None) -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        types=[UserType, DocumentType, ProcessingLogType, CreditLogType, ProviderKeyType],
+        extensions=[
+            ErrorCodes,
+            # Parsing and validating are most of the cost of a small query; both are pure.
+            lambda: ParserCache(maxsize=512),
+            lambda: ValidationCache(maxsize=512),
+            *(extra_extensions or []),
+        ],
+        config=StrawberryConfig(auto_camel_case=True),
+    )
+
+
+schema = build_schema()

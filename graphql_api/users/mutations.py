@@ -1,0 +1,95 @@
+"""Account mutations: register, login, changePassword; createUser/updateUser (admin)."""
+
+from __future__ import annotations
+
+import strawberry
+from tortoise.exceptions import DoesNotExist
+
+from docat import accounts
+from docat.admin_settings import get_setting
+from docat.errors import BadUserInput, Forbidden, NotFound
+from docat.security import hash_password
+from graphql_api.context import Info
+from graphql_api.relay import expect_global_id
+from graphql_api.users.types import AuthPayload, CreateUserInput, RegisterInput, UpdateUserInput, UserType
+from models import Role, Tier, User
+
+
+def auth_payload(info: Info, user: User) -> AuthPayload:
+    token, expires = accounts.access_token_for(info.context.settings, user)
+    return AuthPayload(
+        access_token=token, token_type="Bearer", expires_at=expires, user=UserType.from_model(user)
+    )
+
+
+async def _user_by_global_id(global_id: str) -> User:
+    try:
+        return await User.get(id=expect_global_id(global_id, "User"))
+    except (DoesNotExist, ValueError) as exc:
+        raise NotFound("user not found") from exc
+
+
+@strawberry.type
+class UserMutations:
+    @strawberry.mutation(description="Create an account; only while the setting registration_open is true.")
+    async def register(self, info: Info, input: RegisterInput) -> AuthPayload:
+        if not await get_setting(info.context.settings, "registration_open"):
+            raise Forbidden("registration is closed; ask an administrator for an account")
+        user = await accounts.create_user(input.email, input.password, name=input.name)
+        return auth_payload(info, user)
+
+    @strawberry.mutation(description="Exchange email and password for an access token.")
+    async def login(self, info: Info, email: str, password: str) -> AuthPayload:
+        limiter = info.context.resources.extras.get("rate_limiter")
+        if limiter is not None:
+            await limiter.hit_login(info.context, email)
+        user = await accounts.check_credentials(email, password)
+        return auth_payload(info, user)
+
+    @strawberry.mutation(description="Change the caller's password; every older token stops working.")
+    async def change_password(self, info: Info, current_password: str, new_password: str) -> bool:
+        user = await info.context.require_user()
+        await accounts.change_password(user, current_password, new_password)
+        return True
+
+    @strawberry.mutation(description="ADMIN: create a user.")
+    async def create_user(self, info: Info, input: CreateUserInput) -> UserType:
+        await info.context.require_admin()
+        user = await accounts.create_user(
+            input.email,
+            input.password,
+            name=input.name,
+            role=Role(input.role or Role.USER),
+            tier=Tier(input.tier or Tier.FREE),
+        )
+        return UserType.from_model(user)
+
+    @strawberry.mutation(description="ADMIN: change a user's profile, role, tier, limit, state or password.")
+    async def update_user(self, info: Info, id: strawberry.ID, input: UpdateUserInput) -> UserType:
+        admin = await info.context.require_admin()
+        user = await _user_by_global_id(id)
+        revoke = False
+        if input.name is not strawberry.UNSET:
+            user.name = accounts.clean_name(input.name)
+        if input.role is not strawberry.UNSET and input.role is not None:
+            if user.id == admin.id and input.role != Role.ADMIN:
+                raise BadUserInput("an admin cannot remove their own ADMIN role")
+            user.role = Role(input.role)
+        if input.tier is not strawberry.UNSET and input.tier is not None:
+            user.tier = Tier(input.tier)
+        if input.is_active is not strawberry.UNSET and input.is_active is not None:
+            if user.id == admin.id and not input.is_active:
+                raise BadUserInput("an admin cannot deactivate themselves")
+            revoke = revoke or (user.is_active and not input.is_active)
+            user.is_active = input.is_active
+        if input.credits_limit is not strawberry.UNSET:
+            if input.credits_limit is not None and input.credits_limit < 0:
+                raise BadUserInput("creditsLimit must not be negative")
+            user.credits_limit_override = input.credits_limit
+        if input.password is not strawberry.UNSET and input.password is not None:
+            user.password_hash = hash_password(input.password)
+            revoke = True
+        if revoke:
+            user.token_version += 1
+        await user.save()
+        return UserType.from_model(user)

@@ -1,0 +1,34 @@
+"""Account queries: me, users (admin)."""
+
+from __future__ import annotations
+
+import strawberry
+from tortoise.expressions import Q
+
+from graphql_api.context import Info
+from graphql_api.relay import Connection, paginate
+from graphql_api.search import contains_literally
+from graphql_api.users.types import UserType
+from models import User
+
+
+@strawberry.type
+class UserQueries:
+    @strawberry.field(description="The caller, or null without a token.")
+    async def me(self, info: Info) -> UserType | None:
+        user = await info.context.user()
+        return UserType.from_model(user) if user else None
+
+    @strawberry.field(description="ADMIN: every user, newest first; `search` matches email or name.")
+    async def users(
+        self, info: Info, search: str | None = None, first: int | None = 20, after: str | None = None
+    ) -> Connection[UserType]:
+        await info.context.require_admin()
+        query = User.all()
+        if search and search.strip():
+            query = query.filter(
+                Q(contains_literally("email", search.strip())) | Q(contains_literally("name", search.strip()))
+            )
+        return await paginate(
+            query, first=first, after=after, time_field="created_at", convert=UserType.from_model
+        )
