@@ -23,8 +23,12 @@ if TYPE_CHECKING:
     from graphql_api.logs.types import ProcessingLogType
     from graphql_api.users.types import UserType
 
-JobStatusEnum = strawberry.enum(JobStatusModel, name="JobStatus")
-JobStageEnum = strawberry.enum(JobStageModel, name="JobStage")
+# strawberry.enum registers the model's own enums in place, so resolvers and
+# models share one type (and mypy sees a plain Enum class).
+strawberry.enum(JobStatusModel, name="JobStatus")
+strawberry.enum(JobStageModel, name="JobStage")
+JobStatusEnum = JobStatusModel
+JobStageEnum = JobStageModel
 
 
 @strawberry.enum(

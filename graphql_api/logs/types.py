@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from graphql_api.documents.types import DocumentType
     from graphql_api.users.types import UserType
 
-LogLevelEnum = strawberry.enum(LogLevel, name="LogLevel")
+strawberry.enum(LogLevel, name="LogLevel")
+LogLevelEnum = LogLevel
 
 
 @strawberry.type(name="ProcessingLog")

@@ -17,8 +17,10 @@ from models import User
 if TYPE_CHECKING:
     from graphql_api.documents.types import DocumentType, JobStatusEnum
 
-Role = strawberry.enum(RoleModel, name="Role")
-Tier = strawberry.enum(TierModel, name="Tier")
+strawberry.enum(RoleModel, name="Role")
+strawberry.enum(TierModel, name="Tier")
+Role = RoleModel
+Tier = TierModel
 
 
 async def credits_limit_of(info: Info, user: User) -> int:
