@@ -72,7 +72,9 @@ class Settings(BaseSettings):
 
     @property
     def is_postgres(self) -> bool:
-        return bool(self.database_url) and self.database_url.split(":", 1)[0] in (
+        if not self.database_url:
+            return False
+        return self.database_url.split(":", 1)[0] in (
             "postgres",
             "postgresql",
             "asyncpg",

@@ -113,9 +113,10 @@ async def paginate(
     page_query = query
     if after:
         at, key = decode_cursor(after)
-        page_query = page_query.filter(
-            Q(**{f"{time_field}__lt": at}) | (Q(**{time_field: at}) & Q(**{f"{key_field}__lt": key}))
-        )
+        before: dict[str, Any] = {f"{time_field}__lt": at}
+        same_time: dict[str, Any] = {time_field: at}
+        lower_key: dict[str, Any] = {f"{key_field}__lt": key}
+        page_query = page_query.filter(Q(**before) | (Q(**same_time) & Q(**lower_key)))
     rows: Sequence[Any] = await page_query.order_by(f"-{time_field}", f"-{key_field}").limit(size + 1)
     has_next = len(rows) > size
     rows = rows[:size]

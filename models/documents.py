@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from models.users import User
 
 
 class JobStatus(StrEnum):
@@ -40,7 +45,9 @@ class LogLevel(StrEnum):
 
 class Document(Model):
     id = fields.UUIDField(primary_key=True)
-    owner = fields.ForeignKeyField("models.User", related_name="documents", on_delete=fields.CASCADE)
+    owner: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="documents", on_delete=fields.CASCADE
+    )
     filename = fields.CharField(max_length=255)
     size_bytes = fields.BigIntField()
     sha256 = fields.CharField(max_length=64)
@@ -50,7 +57,8 @@ class Document(Model):
     stage = fields.CharEnumField(JobStage, max_length=16, default=JobStage.QUEUED)
     progress = fields.FloatField(default=0.0)
     # ProcessingOptionsInput minus the password, which is never stored.
-    options = fields.JSONField(default=dict)
+    owner_id: uuid.UUID
+    options: dict[str, Any] = fields.JSONField(default=dict)
     engine = fields.CharField(max_length=16, null=True)
     cached = fields.BooleanField(default=False)
     credits_used = fields.IntField(default=0)
@@ -59,7 +67,7 @@ class Document(Model):
     error_code = fields.CharField(max_length=32, null=True)
     error_message = fields.TextField(null=True)
     # Formats whose files exist in storage (ExportFormat names).
-    formats = fields.JSONField(default=list)
+    formats: list[str] = fields.JSONField(default=list)
     # Each (re)run gets a new number; a stale worker's writes for an older run are ignored.
     run = fields.IntField(default=0)
     attempts = fields.IntField(default=0)
@@ -82,11 +90,14 @@ class DocumentPage(Model):
     # The blocks of one page, saved as soon as it is extracted: documentPages replays them.
 
     id = fields.BigIntField(primary_key=True)
-    document = fields.ForeignKeyField("models.Document", related_name="pages", on_delete=fields.CASCADE)
+    document: fields.ForeignKeyRelation[Document] = fields.ForeignKeyField(
+        "models.Document", related_name="pages", on_delete=fields.CASCADE
+    )
     run = fields.IntField(default=0)
     page = fields.IntField()
     page_count = fields.IntField()
-    blocks = fields.JSONField(default=list)
+    document_id: uuid.UUID
+    blocks: list[dict[str, Any]] = fields.JSONField(default=list)
     ocr = fields.BooleanField(default=False)
 
     class Meta:
@@ -96,7 +107,10 @@ class DocumentPage(Model):
 
 class ProcessingLog(Model):
     id = fields.BigIntField(primary_key=True)
-    document = fields.ForeignKeyField("models.Document", related_name="logs", on_delete=fields.CASCADE)
+    document: fields.ForeignKeyRelation[Document] = fields.ForeignKeyField(
+        "models.Document", related_name="logs", on_delete=fields.CASCADE
+    )
+    document_id: uuid.UUID
     at = fields.DatetimeField(auto_now_add=True)
     level = fields.CharEnumField(LogLevel, max_length=8, default=LogLevel.INFO)
     stage = fields.CharEnumField(JobStage, max_length=16, null=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import strawberry
 
@@ -196,7 +196,7 @@ class ExtractedContent:
         description="The whole result as one JSON object, exactly as `docat process --format json` prints it."
     )
     def json(self) -> JSON:
-        return self.data.to_dict()
+        return cast(JSON, self.data.to_dict())
 
     @strawberry.field(description='Filters: block types, page ranges "3-5".')
     def blocks(self, types: list[BlockType] | None = None, pages: str | None = None) -> list[ContentBlock]:

@@ -137,7 +137,7 @@ class ContentMetadata:
         return cls(
             word_count=int(data.get("wordCount") or 0),
             extraction_ms=int(data.get("extractionMs") or 0),
-            confidence=float(data.get("confidence") if data.get("confidence") is not None else 1.0),
+            confidence=float(data["confidence"]) if data.get("confidence") is not None else 1.0,
             source_language=data.get("sourceLanguage"),
             target_language=data.get("targetLanguage"),
             ocr_pages=list(data.get("ocrPages") or []),
