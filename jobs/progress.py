@@ -7,6 +7,8 @@
 
 JobProgress goes to ``job:<documentId>``, ``user:<ownerId>`` and ``jobs``; PageResult to
 ``pages:<documentId>``. Keys are exactly the GraphQL fields (camelCase); ``at`` is ISO 8601 in UTC.
+Given ``run`` (the Document's run number), every event also carries ``"run"``: subscribers use it
+to tell a reprocessed job's events from a stale run's (progress restarts at 0 in a new run).
 
 Coalescing. A stage or status change and a terminal status go out at once. Other events (same
 status and stage as the last one sent) go out at most once per ``min_interval`` (0.1 s: ~10 a
@@ -71,9 +73,11 @@ class ProgressPublisher:
         *,
         min_interval: float = 0.1,
         clock: Callable[[], float] = time.monotonic,
+        run: int | None = None,
     ) -> None:
         self._bus = bus
         self.document_id = str(document_id)
+        self.run = run
         self._progress_channels: Sequence[str] = (
             job_channel(document_id),
             user_channel(owner_id),
@@ -84,8 +88,10 @@ class ProgressPublisher:
         self._clock = clock
         self.reset()
 
-    def reset(self) -> None:
-        """Forget the previous run: progress may start again from 0."""
+    def reset(self, run: int | None = None) -> None:
+        """Forget the previous run: progress may start again from 0 (in run `run`, when given)."""
+        if run is not None:
+            self.run = run
         self._floor = 0.0
         self._last_state: tuple[str, str] | None = None
         self._last_sent_at: float | None = None
@@ -118,6 +124,8 @@ class ProgressPublisher:
             "message": message,
             "at": _utc_now(),
         }
+        if self.run is not None:
+            event["run"] = self.run
         state = (status_name, stage_name)
         if state != self._last_state or status_name in TERMINAL_STATUSES:
             await self.flush()  # the held, older state of the previous stage first
@@ -137,7 +145,14 @@ class ProgressPublisher:
 
     async def page_done(self, page: int, page_count: int, blocks: list[dict[str, Any]]) -> None:
         """One page's blocks, as a PageResult on the document's pages channel (never coalesced)."""
-        event = {"documentId": self.document_id, "page": page, "pageCount": page_count, "blocks": blocks}
+        event: dict[str, Any] = {
+            "documentId": self.document_id,
+            "page": page,
+            "pageCount": page_count,
+            "blocks": blocks,
+        }
+        if self.run is not None:
+            event["run"] = self.run
         try:
             await self._bus.publish(self._pages_channel, event)
         except EventBusUnavailable as exc:
