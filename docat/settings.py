@@ -56,8 +56,19 @@ class Settings(BaseSettings):
     log_json: bool = True
     # Processes for PyMuPDF work; 0 = one per core.
     pdf_processes: int = Field(default=0, ge=0)
-    # A job still PROCESSING this long after its last heartbeat is failed.
+    # Longest one job run may take (arq's job_timeout); a run past it is cancelled and retried.
     job_timeout_seconds: int = Field(default=1800, ge=10)
+    # The arq queue (Redis sorted set); tests use a unique one per session.
+    queue_name: str = "docat:queue"
+    # Jobs one worker process (or the embedded API) runs at once.
+    worker_max_jobs: int = Field(default=4, ge=1)
+    # A PROCESSING job whose heartbeat is older than this lost its worker: it is re-queued.
+    # Jobs beat every half second, so this only has to cover pauses of the whole process.
+    job_stale_seconds: float = Field(default=60.0, gt=0)
+    # How often each worker (and the embedded API) sweeps for stale and lost jobs.
+    recovery_interval_seconds: float = Field(default=15.0, gt=0)
+    # Runs of one document before repeated interruptions fail it with INTERNAL.
+    job_max_attempts: int = Field(default=3, ge=1)
     # Introspection: on in embedded mode; in production only when asked.
     graphql_introspection: bool | None = None
     # Worker metrics port (each worker process serves its own /metrics).
