@@ -28,6 +28,8 @@ PROVIDERS: tuple[str, ...] = (OPENROUTER, GEMINI)
 _PROVIDER_ALIASES = {"openai": OPENROUTER, "openai_compat": OPENROUTER, "google": GEMINI}
 
 UsageCallback = Callable[[str, bool], Awaitable[None]]
+# Told about every request with any key (env keys too): (provider, ok). For metrics.
+RequestObserver = Callable[[str, bool], None]
 
 
 def normalize_provider(name: str) -> str:
@@ -58,6 +60,7 @@ class KeyPool:
         keys: Iterable[ApiKey] = (),
         *,
         on_usage: UsageCallback | None = None,
+        on_request: RequestObserver | None = None,
         rest_base: float = 2.0,
         rest_cap: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
@@ -65,6 +68,7 @@ class KeyPool:
         self._keys: dict[str, list[ApiKey]] = {}
         self._next: dict[str, int] = {}
         self.on_usage = on_usage
+        self.on_request = on_request
         self.rest_base = rest_base
         self.rest_cap = rest_cap
         self._clock = clock
@@ -78,8 +82,30 @@ class KeyPool:
         for existing in keys:
             if existing.secret == key.secret:
                 existing.id = existing.id or key.id
+                # An inactive admin copy of an environment key does not switch the environment's off.
+                existing.active = existing.active or key.active
                 return
         keys.append(key)
+
+    def replace(self, keys: Iterable[ApiKey]) -> None:
+        """Swap in a fresh key set (a reload of the admin's keys), keeping what the pool learned.
+
+        A key that survives (same provider and secret) keeps its counters and
+        its rest, so a reload every few seconds never un-rests a failing key;
+        keys gone from `keys` are dropped. Requests in flight still hold their
+        old ApiKey and report on it harmlessly.
+        """
+        previous = {(p, k.secret): k for p, ks in self._keys.items() for k in ks}
+        self._keys = {}
+        for key in keys:
+            self.add(key)
+        for provider, fresh in self._keys.items():
+            for key in fresh:
+                old = previous.get((provider, key.secret))
+                if old is not None:
+                    key.requests, key.failures = old.requests, old.failures
+                    key.consecutive_failures, key.rest_until = old.consecutive_failures, old.rest_until
+                    key.last_used_at = old.last_used_at
 
     def keys(self, provider: str) -> list[ApiKey]:
         return list(self._keys.get(normalize_provider(provider), []))
@@ -137,6 +163,8 @@ class KeyPool:
             if retry_after is not None:
                 pause = max(pause, min(retry_after, self.rest_cap))
             key.rest_until = self._clock() + pause
+        if self.on_request is not None:
+            self.on_request(key.provider, ok)
         if self.on_usage is not None and key.id is not None:
             try:
                 await self.on_usage(key.id, ok)
@@ -151,6 +179,7 @@ __all__ = [
     "PROVIDERS",
     "ApiKey",
     "KeyPool",
+    "RequestObserver",
     "UsageCallback",
     "normalize_provider",
 ]

@@ -16,7 +16,15 @@ import httpx
 from docat.errors import ProviderNotConfigured
 from docat.settings import Settings
 from jobs.llm import gemini, openai_compat
-from jobs.llm.keys import GEMINI, OPENROUTER, ApiKey, KeyPool, UsageCallback, normalize_provider
+from jobs.llm.keys import (
+    GEMINI,
+    OPENROUTER,
+    ApiKey,
+    KeyPool,
+    RequestObserver,
+    UsageCallback,
+    normalize_provider,
+)
 from jobs.llm.provider import LLMProvider
 from jobs.llm.transport import RetryPolicy
 
@@ -40,9 +48,10 @@ def build_key_pool(
     extra_keys: Iterable[ApiKey] = (),
     *,
     on_usage: UsageCallback | None = None,
+    on_request: RequestObserver | None = None,
 ) -> KeyPool:
     """The environment's keys plus the admin's (database) keys, in one pool."""
-    return KeyPool([*environment_keys(settings), *extra_keys], on_usage=on_usage)
+    return KeyPool([*environment_keys(settings), *extra_keys], on_usage=on_usage, on_request=on_request)
 
 
 def is_configured(settings: Settings, extra_keys: Iterable[ApiKey] = ()) -> bool:

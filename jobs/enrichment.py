@@ -1,0 +1,162 @@
+"""LLM work on a document: vision OCR of pages and translation of the content.
+
+The seam between the job (jobs.documents.process_document), the upload
+check (graphql_api.documents) and the provider clients (jobs.llm):
+
+    provider_configured(resources)        upload: PROVIDER_NOT_CONFIGURED before anything is queued
+    llm_ocr_pages(resources, pdf, ...)    engine LLM_OCR: page PNGs -> vision model -> PageContent
+    translate_content(resources, c, t)    translateTo: blocks and table cells, through the DB cache
+    translate_content_offline(settings, c, t)   `docat process --translate-to`: env keys, memory cache
+
+Each raises docat.errors.ProviderError once a provider's retries are spent
+(ProviderNotConfigured when no key is left); work finished before the
+failure is kept: OCR pages were already handed to `on_page`, translations
+already sit in the cache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+from docat import metrics
+from docat.errors import DocatError
+from docat.resources import Resources
+from docat.settings import Settings
+from jobs.llm import translate as llm_translate
+from jobs.llm.db_cache import DbTranslationCache
+from jobs.llm.key_store import stored_key_exists
+from jobs.llm.ocr import llm_ocr_page
+from jobs.llm.providers import build_key_pool, build_provider, is_configured
+from jobs.llm.runtime import llm_runtime
+from jobs.llm.translate import MemoryTranslationCache, TranslationStats
+from jobs.pdf.analyze import open_pdf
+from jobs.pdf.content import ExtractedContent, PageContent
+from jobs.pdf.render import render_page_png
+
+logger = logging.getLogger(__name__)
+
+# Pages in flight to the vision model at once, per document.
+OCR_CONCURRENCY = 4
+# PyMuPDF is not thread-safe: renders off the loop run one at a time in this process.
+_PYMUPDF_LOCK = threading.Lock()
+
+
+async def provider_configured(resources: Resources) -> bool:
+    """An environment key, or an active admin key, for a provider we speak."""
+    return is_configured(llm_runtime(resources).settings) or await stored_key_exists()
+
+
+async def llm_ocr_pages(
+    resources: Resources,
+    source_path: Path,
+    password: str | None,
+    pages: list[int],
+    on_page: Callable[[PageContent], Awaitable[None]],
+) -> list[PageContent]:
+    """Each of `pages` (1-based) through the vision model; `on_page` sees each as it finishes.
+
+    Returns the pages in page order. `on_page` calls never overlap, so the
+    caller may save and publish inside it without a lock of its own.
+    """
+    if not pages:
+        return []
+    provider = await llm_runtime(resources).provider("ocr")
+    rects = await asyncio.to_thread(_page_rects, source_path, password, pages)
+    limit = asyncio.Semaphore(OCR_CONCURRENCY)
+    report = asyncio.Lock()
+
+    async def one(page: int) -> PageContent:
+        async with limit:
+            png = await asyncio.to_thread(_render, source_path, password, page)
+            result = await llm_ocr_page(provider, png, page, rects[page])
+        async with report:
+            await on_page(result)
+        return result
+
+    tasks = [asyncio.create_task(one(page)) for page in pages]
+    try:
+        results = await asyncio.gather(*tasks)
+    except BaseException as exc:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if isinstance(exc, DocatError):
+            done = sum(1 for t in tasks if t.done() and not t.cancelled() and t.exception() is None)
+            logger.warning(
+                "LLM OCR with %s failed after %d of %d pages: %s", provider.name, done, len(pages), exc
+            )
+        raise
+    logger.info("LLM OCR with %s (%s): %d pages", provider.name, provider.model, len(pages))
+    return sorted(results, key=lambda p: p.page)
+
+
+async def translate_content(resources: Resources, content: ExtractedContent, target: str) -> TranslationStats:
+    """Fill the translations of `content` in place and set metadata.target_language."""
+    provider = await llm_runtime(resources).provider("translation")
+    try:
+        stats = await llm_translate.translate_content(provider, content, target, cache=DbTranslationCache())
+    except DocatError as exc:
+        logger.warning(
+            "translation to %s with %s (%s) failed: %s", target, provider.name, provider.model, exc
+        )
+        raise
+    _log_translation(provider.name, provider.model, content, stats)
+    return stats
+
+
+async def translate_content_offline(
+    settings: Settings, content: ExtractedContent, target: str
+) -> TranslationStats:
+    """translate_content without a database: environment keys, default models, a memory cache."""
+    pool = build_key_pool(settings, on_request=metrics.record_provider_request)
+    provider = build_provider(settings, pool)
+    try:
+        stats = await llm_translate.translate_content(
+            provider, content, target, cache=MemoryTranslationCache()
+        )
+    finally:
+        await provider.aclose()
+    _log_translation(provider.name, provider.model, content, stats)
+    return stats
+
+
+def _log_translation(provider: str, model: str, content: ExtractedContent, stats: TranslationStats) -> None:
+    logger.info(
+        "translated to %s with %s (%s): %d strings, %d from cache, %d calls",
+        content.metadata.target_language,
+        provider,
+        model,
+        stats.segments,
+        stats.cache_hits,
+        stats.calls,
+    )
+
+
+def _page_rects(
+    source_path: Path, password: str | None, pages: Sequence[int]
+) -> dict[int, tuple[float, float, float, float]]:
+    """Each page's box in PyMuPDF's (rotated, top-left) coordinates: where OCR blocks are placed."""
+    with _PYMUPDF_LOCK, open_pdf(source_path, password) as doc:
+        rects = {}
+        for page in pages:
+            rect = doc.load_page(page - 1).rect
+            rects[page] = (rect.x0, rect.y0, rect.x1, rect.y1)
+        return rects
+
+
+def _render(source_path: Path, password: str | None, page: int) -> bytes:
+    with _PYMUPDF_LOCK:
+        return render_page_png(source_path, password, page)
+
+
+__all__ = [
+    "OCR_CONCURRENCY",
+    "llm_ocr_pages",
+    "provider_configured",
+    "translate_content",
+    "translate_content_offline",
+]
