@@ -17,6 +17,7 @@ from graphql_api.jobs.subscriptions import JobSubscriptions
 from graphql_api.logs.queries import LogQueries
 from graphql_api.logs.types import CreditLogType, ProcessingLogType
 from graphql_api.node import NodeQueries
+from graphql_api.observability import ObservabilityExtension
 from graphql_api.users.mutations import UserMutations
 from graphql_api.users.queries import UserQueries
 from graphql_api.users.types import UserType
@@ -44,6 +45,7 @@ def build_schema(*, extra_extensions: list[object] | None = None) -> strawberry.
         subscription=Subscription,
         types=[UserType, DocumentType, ProcessingLogType, CreditLogType, ProviderKeyType],
         extensions=[
+            ObservabilityExtension,
             ErrorCodes,
             # Parsing and validating are most of the cost of a small query; both are pure.
             lambda: ParserCache(maxsize=512),
