@@ -17,6 +17,7 @@ from docat import metrics
 from docat.logging import RequestIdMiddleware
 from docat.resources import open_resources
 from docat.settings import Settings, load_settings
+from graphql_api.background import api_background
 from graphql_api.schema import build_schema
 from graphql_api.security_headers import SecurityHeadersMiddleware
 from graphql_api.view import DocatGraphQL
@@ -53,7 +54,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # Embedded (SQLite) migrates by itself; production runs `docat migrate` once per release.
         async with open_resources(settings, migrate=not settings.is_postgres) as resources:
             app.state.resources = resources
-            yield
+            # /health's Redis client; embedded: the in-process heartbeat and retention sweep.
+            async with api_background(resources):
+                yield
 
     middleware = [
         Middleware(RequestIdMiddleware),

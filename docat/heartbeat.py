@@ -1,0 +1,185 @@
+"""Worker heartbeats: every worker says "alive" every few seconds; /health reads the newest.
+
+    store = RedisHeartbeats(redis)              # production: keys in Redis, seen by every API
+    store = LocalHeartbeats()                   # embedded: the API process is the worker
+    async with heartbeating(store):             # beats now, then every INTERVAL_SECONDS
+        ...
+    newest = await store.newest()               # Beat(worker, at, workers) or None
+
+In Redis each worker owns one key, `docat:worker:<hostname>:<pid>`, holding the
+Unix time of its last beat and expiring after TTL_SECONDS: a worker that dies
+without a clean shutdown disappears from the set by itself, a clean shutdown
+deletes its key at once. Each beat also sets the worker's
+`docat_worker_heartbeat_timestamp_seconds` gauge (the DocatWorkerHeartbeatStale
+alert watches it), so a worker whose loop is blocked stops moving both.
+
+The beat runs in the worker's event loop on purpose: a loop blocked by a hung
+job cannot beat, which is exactly what the health check and the alert must see.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from docat import metrics
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+log = logging.getLogger(__name__)
+
+KEY_PREFIX = "docat:worker:"
+INTERVAL_SECONDS = 10.0
+# Three missed beats: one slow Redis round trip never makes a live worker vanish.
+TTL_SECONDS = 30
+# /health calls the workers degraded when the newest beat is older than this.
+STALE_AFTER_SECONDS = 30.0
+# SCAN page size; the number of worker keys is small (one per worker process).
+_SCAN_COUNT = 500
+
+
+def worker_name() -> str:
+    """This process as a worker: "<hostname>:<pid>" (container host names are unique per replica)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(frozen=True, slots=True)
+class Beat:
+    worker: str
+    at: float  # Unix time of the newest beat
+    workers: int  # workers currently beating
+
+    def age(self, now: float | None = None) -> float:
+        return max(0.0, (time.time() if now is None else now) - self.at)
+
+
+class HeartbeatStore(Protocol):
+    async def beat(self, worker: str, at: float) -> None: ...
+
+    async def forget(self, worker: str) -> None: ...
+
+    async def newest(self) -> Beat | None: ...
+
+
+class LocalHeartbeats:
+    """Embedded mode: the beats of this process's own in-process worker."""
+
+    def __init__(self) -> None:
+        self._beats: dict[str, float] = {}
+
+    async def beat(self, worker: str, at: float) -> None:
+        self._beats[worker] = at
+
+    async def forget(self, worker: str) -> None:
+        self._beats.pop(worker, None)
+
+    async def newest(self) -> Beat | None:
+        if not self._beats:
+            return None
+        worker, at = max(self._beats.items(), key=lambda item: item[1])
+        return Beat(worker, at, len(self._beats))
+
+
+class RedisHeartbeats:
+    """Production: one expiring key per worker, readable from every API instance."""
+
+    def __init__(self, redis: Redis, prefix: str = KEY_PREFIX, ttl_seconds: int = TTL_SECONDS) -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self.ttl_seconds = ttl_seconds
+
+    def key(self, worker: str) -> str:
+        return self.prefix + worker
+
+    async def beat(self, worker: str, at: float) -> None:
+        await self.redis.set(self.key(worker), repr(at), ex=self.ttl_seconds)
+
+    async def forget(self, worker: str) -> None:
+        await self.redis.delete(self.key(worker))
+
+    async def newest(self) -> Beat | None:
+        keys = [key async for key in self.redis.scan_iter(match=self.prefix + "*", count=_SCAN_COUNT)]
+        if not keys:
+            return None
+        values = await self.redis.mget(keys)
+        beats: list[tuple[float, str]] = []
+        for key, value in zip(keys, values, strict=True):
+            if value is None:
+                continue  # expired between SCAN and MGET
+            try:
+                at = float(value)
+            except ValueError:
+                continue  # not ours; never let a stray key break /health
+            name = key.decode() if isinstance(key, bytes) else str(key)
+            beats.append((at, name.removeprefix(self.prefix)))
+        if not beats:
+            return None
+        at, worker = max(beats)
+        return Beat(worker, at, len(beats))
+
+
+async def beat_once(store: HeartbeatStore, worker: str) -> None:
+    now = time.time()
+    # The gauge first: a Redis outage must not hide that the loop itself is alive.
+    metrics.record_worker_heartbeat(worker, now)
+    await store.beat(worker, now)
+
+
+async def _beat_forever(store: HeartbeatStore, worker: str, interval: float) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await beat_once(store, worker)
+        except Exception as exc:  # Redis down: keep beating, the next one may land
+            log.warning("heartbeat of %s not stored: %s", worker, type(exc).__name__)
+
+
+@contextlib.asynccontextmanager
+async def heartbeating(
+    store: HeartbeatStore, worker: str | None = None, interval: float = INTERVAL_SECONDS
+) -> AsyncIterator[str]:
+    """Beat at once (so /health sees a starting worker), then every `interval`; yields the name.
+
+    On exit the loop stops and the key is removed, so a cleanly stopped worker
+    does not look alive for another TTL.
+    """
+    name = worker or worker_name()
+    try:
+        await beat_once(store, name)
+    except Exception as exc:
+        log.warning("first heartbeat of %s not stored: %s", name, type(exc).__name__)
+    task = asyncio.create_task(_beat_forever(store, name, interval), name=f"docat-heartbeat:{name}")
+    try:
+        yield name
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        try:
+            # Bounded: shutting down must not wait on an unreachable Redis.
+            await asyncio.wait_for(store.forget(name), timeout=2.0)
+        except Exception as exc:
+            log.warning("heartbeat key of %s not removed: %s", name, type(exc).__name__)
+
+
+__all__ = [
+    "INTERVAL_SECONDS",
+    "KEY_PREFIX",
+    "STALE_AFTER_SECONDS",
+    "TTL_SECONDS",
+    "Beat",
+    "HeartbeatStore",
+    "LocalHeartbeats",
+    "RedisHeartbeats",
+    "beat_once",
+    "heartbeating",
+    "worker_name",
+]
