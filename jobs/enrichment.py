@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import struct
 import threading
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from docat import metrics
@@ -33,15 +34,14 @@ from jobs.llm.ocr import llm_ocr_page
 from jobs.llm.providers import build_key_pool, build_provider, is_configured
 from jobs.llm.runtime import llm_runtime
 from jobs.llm.translate import MemoryTranslationCache, TranslationStats
-from jobs.pdf.analyze import open_pdf
 from jobs.pdf.content import ExtractedContent, PageContent
-from jobs.pdf.render import render_page_png
+from jobs.pdf.render import DEFAULT_DPI, render_page_png
 
 logger = logging.getLogger(__name__)
 
 # Pages in flight to the vision model at once, per document.
 OCR_CONCURRENCY = 4
-# PyMuPDF is not thread-safe: renders off the loop run one at a time in this process.
+# PyMuPDF is not thread-safe: renders in threads (no process pool) run one at a time.
 _PYMUPDF_LOCK = threading.Lock()
 
 
@@ -65,14 +65,13 @@ async def llm_ocr_pages(
     if not pages:
         return []
     provider = await llm_runtime(resources).provider("ocr")
-    rects = await asyncio.to_thread(_page_rects, source_path, password, pages)
     limit = asyncio.Semaphore(OCR_CONCURRENCY)
     report = asyncio.Lock()
 
     async def one(page: int) -> PageContent:
         async with limit:
-            png = await asyncio.to_thread(_render, source_path, password, page)
-            result = await llm_ocr_page(provider, png, page, rects[page])
+            png = await _render(resources, source_path, password, page)
+            result = await llm_ocr_page(provider, png, page, page_rect_of(png, DEFAULT_DPI))
         async with report:
             await on_page(result)
         return result
@@ -136,26 +135,39 @@ def _log_translation(provider: str, model: str, content: ExtractedContent, stats
     )
 
 
-def _page_rects(
-    source_path: Path, password: str | None, pages: Sequence[int]
-) -> dict[int, tuple[float, float, float, float]]:
-    """Each page's box in PyMuPDF's (rotated, top-left) coordinates: where OCR blocks are placed."""
-    with _PYMUPDF_LOCK, open_pdf(source_path, password) as doc:
-        rects = {}
-        for page in pages:
-            rect = doc.load_page(page - 1).rect
-            rects[page] = (rect.x0, rect.y0, rect.x1, rect.y1)
-        return rects
+async def _render(resources: Resources, source_path: Path, password: str | None, page: int) -> bytes:
+    """The page as a PNG, rendered in the PDF process pool (PyMuPDF is not thread-safe)."""
+    pool = getattr(resources, "pdf_pool", None)
+    if pool is not None:
+        png: bytes = await pool.run(render_page_png, str(source_path), password, page)
+        return png
+    return await asyncio.to_thread(_render_locked, source_path, password, page)
 
 
-def _render(source_path: Path, password: str | None, page: int) -> bytes:
+def _render_locked(source_path: Path, password: str | None, page: int) -> bytes:
+    # Without a pool (a bare Resources): threads, one PyMuPDF call at a time.
     with _PYMUPDF_LOCK:
         return render_page_png(source_path, password, page)
+
+
+def page_rect_of(png: bytes, dpi: int) -> tuple[float, float, float, float]:
+    """The page box in points, from the size of its rendering: what OCR blocks are placed in.
+
+    PyMuPDF renders `page.rect` (rotation applied, origin top-left), so the
+    pixel size over dpi/72 gives it back to within half a pixel, without
+    opening the PDF again in this process.
+    """
+    if png[:8] != b"\x89PNG\r\n\x1a\n" or png[12:16] != b"IHDR":
+        raise ValueError("not a PNG")
+    width, height = struct.unpack(">II", png[16:24])
+    scale = 72.0 / dpi
+    return (0.0, 0.0, width * scale, height * scale)
 
 
 __all__ = [
     "OCR_CONCURRENCY",
     "llm_ocr_pages",
+    "page_rect_of",
     "provider_configured",
     "translate_content",
     "translate_content_offline",

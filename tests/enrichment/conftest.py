@@ -9,6 +9,7 @@ test knows exactly which keys are in the pool.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -88,7 +89,8 @@ async def llm_resources(
 
     async def make(**update: Any) -> Resources:
         test_settings = fake_settings(settings, fake_llm, **update)
-        resources = Resources(settings=test_settings, storage=base.storage, bus=base.bus)
+        # The app's database, storage, bus and pool; its own settings and extras.
+        resources = dataclasses.replace(base, settings=test_settings, extras={})
         runtime = LLMRuntime(test_settings, keys=ProviderKeyStore(test_settings), policy=FAST_POLICY)
         install_llm_runtime(resources, runtime)
         made.append(runtime)

@@ -9,8 +9,9 @@ import pytest
 
 from docat.admin_settings import set_setting
 from docat.errors import ProviderError
-from jobs.enrichment import llm_ocr_pages
+from jobs.enrichment import llm_ocr_pages, page_rect_of
 from jobs.pdf.content import PageContent
+from jobs.pdf.render import DEFAULT_DPI, render_page_png
 from tests.enrichment.conftest import RuntimeFactory
 from tests.fixtures.fake_llm import FakeLLM, FakeReply
 
@@ -88,3 +89,14 @@ async def test_no_pages_no_calls(llm_resources: RuntimeFactory, fake_llm: FakeLL
 
     assert await llm_ocr_pages(resources, tmp_path / "missing.pdf", None, [], on_page) == []
     assert fake_llm.request_count == 0
+
+
+def test_the_page_box_comes_back_from_the_rendering_size(tmp_path: Path) -> None:
+    doc = pymupdf.open()
+    doc.new_page(width=595, height=842)
+    doc.new_page(width=612, height=792).set_rotation(90)
+    doc.save(tmp_path / "two.pdf")
+    for number, expected in ((1, (595, 842)), (2, (792, 612))):
+        x0, y0, x1, y1 = page_rect_of(render_page_png(tmp_path / "two.pdf", None, number), DEFAULT_DPI)
+        assert (x0, y0) == (0, 0)
+        assert abs(x1 - expected[0]) < 0.5 and abs(y1 - expected[1]) < 0.5
