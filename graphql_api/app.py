@@ -18,8 +18,10 @@ from docat.logging import RequestIdMiddleware
 from docat.resources import open_resources
 from docat.settings import Settings, load_settings
 from graphql_api.background import api_background
+from graphql_api.files import files_endpoint
 from graphql_api.schema import build_schema
 from graphql_api.security_headers import SecurityHeadersMiddleware
+from graphql_api.upload_limit import UploadLimitMiddleware
 from graphql_api.view import DocatGraphQL
 
 
@@ -72,12 +74,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 max_age=600,
             )
         )
+    # Innermost, so its 413 still gets CORS, request id and security headers.
+    middleware.append(Middleware(UploadLimitMiddleware, settings=settings))
     routes = [
         # A Route and a WebSocketRoute on one path: a Mount would answer POST /graphql with a 307.
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/health", health_endpoint, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
+        Route("/files/{document_id}/{format}", files_endpoint, methods=["GET"]),
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.settings = settings
