@@ -13,6 +13,8 @@ from typing import Any
 
 from tortoise import Tortoise, connections
 from tortoise.backends.base.executor import EXECUTOR_CACHE
+from tortoise.context import set_global_context
+from tortoise.exceptions import ConfigurationError
 from tortoise.migrations.api import migrate as run_migrations
 
 from docat.settings import Settings, load_settings
@@ -49,11 +51,20 @@ async def open_database(settings: Settings, *, migrate: bool = False) -> AsyncIt
     """Connect (optionally migrating first) and close every connection on exit."""
     if migrate:
         await migrate_database(settings)
-    await Tortoise.init(config=tortoise_config(settings))
+    context = await Tortoise.init(config=tortoise_config(settings))
+    try:
+        # uvicorn runs the lifespan in one task and every request in another, which do not
+        # share the contextvar Tortoise.init set: without a process-wide fallback no request
+        # could reach the database. Only one database per process can be it; a second one
+        # (tests run another app in an isolated context) stays in its own context.
+        set_global_context(context)
+    except ConfigurationError:
+        pass
     try:
         yield
     finally:
-        await connections.close_all()
+        # Also clears the process-wide fallback when it is this one.
+        await context.close_connections()
         # Tortoise caches SQL per connection *name*; a later open of another
         # backend under the same name (tests run SQLite, then PostgreSQL)
         # must not reuse SQLite's placeholders.
