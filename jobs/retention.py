@@ -72,9 +72,10 @@ def temp_dir(settings: Settings) -> Path:
 
 
 def _remove_old_files(root: Path, cutoff: float) -> int:
-    removed = 0
     if not root.is_dir():
         return 0  # nothing written there yet
+    removed = 0
+    emptied: set[str] = set()
     # Bottom-up, so folders emptied by this pass can go too; symlinks are never followed.
     for folder, dirnames, filenames in os.walk(root, topdown=False):
         for name in filenames:
@@ -83,14 +84,16 @@ def _remove_old_files(root: Path, cutoff: float) -> int:
                 if os.lstat(path).st_mtime < cutoff:
                     os.unlink(path)
                     removed += 1
+                    emptied.add(folder)
             except FileNotFoundError:
                 continue  # removed by its own job meanwhile
         for name in dirnames:
             path = os.path.join(folder, name)
             try:
-                # An old, empty folder only: a job may have just created a fresh one.
-                if os.lstat(path).st_mtime < cutoff:
-                    os.rmdir(path)
+                # Only folders this pass emptied, or old ones: a job may have just made a fresh one.
+                if path in emptied or os.lstat(path).st_mtime < cutoff:
+                    os.rmdir(path)  # fails unless empty
+                    emptied.add(folder)
             except OSError:
                 continue  # not empty, or gone
     return removed
@@ -119,10 +122,11 @@ async def _delete_document(storage: Storage, document_id: uuid.UUID, cutoff: dat
     """Files then row of one expired document; None when it is no longer eligible."""
     async with in_transaction():
         # Re-checked under the lock: it may have been re-queued since the batch was read.
+        # A model query, not values_list(): Tortoise adds FOR UPDATE to model queries only.
         locked = (
             await Document.filter(_expired(cutoff), id=document_id)
             .select_for_update(skip_locked=True)
-            .values_list("id", flat=True)
+            .only("id")
         )
         if not locked:
             return None
@@ -148,10 +152,10 @@ async def delete_expired_documents(
         query = Document.filter(_expired(cutoff))
         if skipped:
             query = query.exclude(id__in=skipped)
-        ids = await query.order_by("finished_at", "created_at").limit(batch_size).values_list("id", flat=True)
-        if not ids:
+        batch = await query.order_by("finished_at", "created_at").limit(batch_size).only("id")
+        if not batch:
             return RetentionReport(documents_deleted=documents, files_deleted=files)
-        for document_id in ids:
+        for document_id in (row.id for row in batch):
             try:
                 removed = await _delete_document(storage, document_id, cutoff)
             except Exception:
