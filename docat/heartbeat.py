@@ -10,7 +10,7 @@ In Redis each worker owns one key, `docat:worker:<hostname>:<pid>`, holding the
 Unix time of its last beat and expiring after TTL_SECONDS: a worker that dies
 without a clean shutdown disappears from the set by itself, a clean shutdown
 deletes its key at once. Each beat also sets the worker's
-`docat_worker_heartbeat_timestamp_seconds` gauge (the DocatWorkerHeartbeatStale
+`docat_worker_heartbeat_timestamp_seconds{worker="<hostname>-<pid>"}` gauge (the DocatWorkerHeartbeatStale
 alert watches it), so a worker whose loop is blocked stops moving both.
 
 The beat runs in the worker's event loop on purpose: a loop blocked by a hung
@@ -49,6 +49,11 @@ _SCAN_COUNT = 500
 def worker_name() -> str:
     """This process as a worker: "<hostname>:<pid>" (container host names are unique per replica)."""
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def metric_label(worker: str) -> str:
+    """The worker's `worker` label: "<hostname>-<pid>" (label values have no ':')."""
+    return worker.replace(":", "-")
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +134,7 @@ class RedisHeartbeats:
 async def beat_once(store: HeartbeatStore, worker: str) -> None:
     now = time.time()
     # The gauge first: a Redis outage must not hide that the loop itself is alive.
-    metrics.record_worker_heartbeat(worker, now)
+    metrics.record_worker_heartbeat(metric_label(worker), now)
     await store.beat(worker, now)
 
 
@@ -181,5 +186,6 @@ __all__ = [
     "RedisHeartbeats",
     "beat_once",
     "heartbeating",
+    "metric_label",
     "worker_name",
 ]
