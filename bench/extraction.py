@@ -1,0 +1,145 @@
+"""Part 1: extraction pages/s in one process, ours against the floor and the alternatives.
+
+- ours: `run_pipeline` inline (inspect, profile, extract with structure and
+  tables) plus `to_markdown`, so it ends where pymupdf4llm ends: Markdown;
+- raw: open the file and `get_text("dict")` every page, nothing else (the
+  floor: no pipeline built on PyMuPDF can read text faster);
+- pymupdf4llm 2.0 (layout model, and without it) and pdfplumber (text +
+  tables), each in the comparison venv, on as many first pages as fit a
+  time budget (the pages of a corpus are alike, so the rate carries over).
+
+Ours and raw alternate within each repetition and keep their best, so a
+noisy neighbour on this shared machine hurts both alike. Every tool's output
+is scored against what was drawn (`bench.structure`): Markdown for ours and
+pymupdf4llm, plain text and table lists for pdfplumber.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pymupdf
+
+from bench.compare_env import ensure_venv, run_tool
+from bench.corpus import CORPORA, Truth, corpus
+from bench.structure import PageOutput, score
+from jobs.pdf.content import ExtractedContent
+from jobs.pdf.markdown import to_markdown
+from jobs.pdf.options import ExtractOptions
+from jobs.pdf.pipeline import run_pipeline
+
+COMPARED = ("pymupdf4llm", "pymupdf4llm-nolayout", "pdfplumber")
+
+
+def time_raw(path: Path) -> float:
+    started = time.perf_counter()
+    with pymupdf.open(path) as doc:
+        for page in doc:
+            page.get_text("dict")
+    return time.perf_counter() - started
+
+
+def time_ours(path: Path) -> tuple[float, ExtractedContent]:
+    started = time.perf_counter()
+    content = run_pipeline(path, ExtractOptions())
+    to_markdown(content)
+    return time.perf_counter() - started, content
+
+
+def our_outputs(content: ExtractedContent) -> list[PageOutput]:
+    """Our Markdown page by page, scored exactly like pymupdf4llm's."""
+    by_page: dict[int, list[Any]] = {}
+    for block in content.blocks:
+        by_page.setdefault(block.page, []).append(block)
+    return [
+        PageOutput(page, to_markdown(replace(content, title=None, blocks=blocks)), None, None)
+        for page, blocks in sorted(by_page.items())
+    ]
+
+
+def tool_outputs(result: dict[str, Any]) -> list[PageOutput]:
+    plain = result["tool"] == "pdfplumber"
+    return [PageOutput(o["page"], o["text"], o["tables"], [] if plain else None) for o in result["outputs"]]
+
+
+def _measure_corpus(kind: str, pages: int, reps: int, budget: float) -> dict[str, Any]:
+    path, truth = corpus(kind, pages)
+    raw_s: list[float] = []
+    ours_s: list[float] = []
+    content = None
+    for _ in range(reps):
+        raw_s.append(time_raw(path))
+        seconds, content = time_ours(path)
+        ours_s.append(seconds)
+    assert content is not None
+    tools: dict[str, Any] = {
+        "raw get_text(dict)": {
+            "version": f"PyMuPDF {pymupdf.VersionBind}",
+            "pages": pages,
+            "pages_per_s": pages / min(raw_s),
+            "scores": None,
+        },
+        "ours": {
+            "version": f"jobs.pdf on PyMuPDF {pymupdf.VersionBind}",
+            "pages": pages,
+            "pages_per_s": pages / min(ours_s),
+            "scores": score(truth, our_outputs(content)),
+        },
+    }
+    return {"path": str(path), "pages": pages, "tools": tools, "_truth": truth}
+
+
+def _compare(result: dict[str, Any], tool: str, max_pages: int, budget: float) -> None:
+    truth: Truth = result["_truth"]
+    try:
+        out = run_tool(tool, Path(result["path"]), max_pages, budget)
+    except Exception as exc:  # a tool that breaks is reported, not fatal
+        result["tools"][tool] = {"error": str(exc)[-300:]}
+        return
+    result["tools"][tool] = {
+        "version": out["version"],
+        "pages": out["pages"],
+        "pages_per_s": out["pages_per_s"],
+        "warmup_s": out["warmup_s"],
+        "scores": score(truth, tool_outputs(out)),
+    }
+
+
+def run(quick: bool) -> dict[str, Any]:
+    pages = 60 if quick else 200
+    reps = 2 if quick else 3
+    budget = 4.0 if quick else 12.0  # seconds of timed work per slow tool and corpus
+    max_slow_pages = 20 if quick else 60
+    problem = ensure_venv()
+    results: dict[str, Any] = {"corpora": {}, "notes": []}
+    for kind in CORPORA:
+        result = _measure_corpus(kind, pages, reps, budget)
+        if problem is None:
+            for tool in COMPARED:
+                _compare(result, tool, max_slow_pages, budget)
+        result.pop("_truth")
+        results["corpora"][kind] = result
+    if problem:
+        results["notes"].append(f"pymupdf4llm and pdfplumber skipped: {problem}")
+    results["ratios"] = ratios(results["corpora"])
+    return results
+
+
+def _rate(corpus_result: dict[str, Any], tool: str) -> float | None:
+    entry = corpus_result["tools"].get(tool) or {}
+    rate = entry.get("pages_per_s")
+    return float(rate) if rate else None
+
+
+def ratios(corpora: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for kind, result in corpora.items():
+        ours = _rate(result, "ours")
+        for other in ("raw get_text(dict)", *COMPARED):
+            theirs = _rate(result, other)
+            if ours and theirs:
+                out[f"{kind}: ours / {other}"] = ours / theirs
+    return out
