@@ -1,14 +1,17 @@
 """Typed admin settings: the registry of keys, their types, defaults and validation.
 
 Values live in the `settings` table as JSON; a key with no row uses its
-default (for limits, the environment's value). Reads are cached per process
-for a few seconds so hot paths (every upload, every request's rate limit)
-do not query the table each time; writes clear the cache of the writing
-process, other processes see the change within `CACHE_SECONDS`.
+default (for limits, the environment's value). Reads come from a snapshot of
+the whole (small) table, refreshed at most every `CACHE_SECONDS`: hot paths
+(every request's rate limit, every upload, `creditsLimit` of each user in a
+list) cost no query, and concurrent misses share one SELECT instead of one
+each. Writes drop the writing process's snapshot; other processes see the
+change within `CACHE_SECONDS`, without a restart.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Callable
@@ -22,6 +25,9 @@ from models import Setting
 CACHE_SECONDS = 5.0
 
 
+_KIND_NAMES = {bool: "true or false", int: "a whole number", str: "a string"}
+
+
 @dataclass(frozen=True, slots=True)
 class SettingSpec:
     key: str
@@ -31,6 +37,7 @@ class SettingSpec:
     secret: bool = False
     minimum: int | None = None
     maximum: int | None = None
+    choices: tuple[str, ...] | None = None
 
     def parse(self, raw: str | None) -> Any:
         """Validate a client's string (or JSON) value into the setting's type."""
@@ -54,9 +61,11 @@ class SettingSpec:
                 return value
             if len(text) > 500:
                 raise BadUserInput(f"{self.key} must be at most 500 characters")
+            if self.choices is not None and text not in self.choices:
+                raise BadUserInput(f"{self.key} must be one of: {', '.join(self.choices)}")
             return text
         except ValueError as exc:
-            raise BadUserInput(f"{self.key} must be a {self.kind.__name__}") from exc
+            raise BadUserInput(f"{self.key} must be {_KIND_NAMES[self.kind]}") from exc
 
 
 def _const(value: Any) -> Callable[[Settings], Any]:
@@ -131,11 +140,54 @@ SPECS: dict[str, SettingSpec] = {
             str,
             "openrouter or gemini: which provider to try first",
             _const("openrouter"),
+            choices=("openrouter", "gemini"),
         ),
     )
 }
 
-_cache: dict[str, tuple[float, Any]] = {}
+
+class _Snapshot:
+    """The raw rows of the settings table, with one refresh in flight at a time."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, str | None] = {}
+        self.loaded_at = float("-inf")
+        self.refreshing: asyncio.Future[dict[str, str | None]] | None = None
+        # Bumped by clear(): a load that started before a write must not store stale rows.
+        self.generation = 0
+
+    async def get(self) -> dict[str, str | None]:
+        if time.monotonic() - self.loaded_at < CACHE_SECONDS:
+            return self.rows
+        if self.refreshing is None:
+            self.refreshing = asyncio.ensure_future(self._load())
+        refreshing = self.refreshing
+        try:
+            # shield: a cancelled caller must not cancel the load others wait for.
+            return await asyncio.shield(refreshing)
+        finally:
+            if self.refreshing is refreshing and refreshing.done():
+                self.refreshing = None
+
+    async def _load(self) -> dict[str, str | None]:
+        generation = self.generation
+        rows: dict[str, str | None] = {row.key: row.value for row in await Setting.all()}
+        if generation == self.generation:
+            self.rows, self.loaded_at = rows, time.monotonic()
+        return rows
+
+    def clear(self) -> None:
+        self.generation += 1
+        self.loaded_at = float("-inf")
+        self.refreshing = None
+
+
+# One snapshot per database: the tests run SQLite and PostgreSQL apps in one process.
+_snapshots: dict[str, _Snapshot] = {}
+
+
+def _snapshot_for(settings: Settings) -> _Snapshot:
+    return _snapshots.setdefault(settings.db_url, _Snapshot())
 
 
 def spec_for(key: str) -> SettingSpec:
@@ -147,14 +199,8 @@ def spec_for(key: str) -> SettingSpec:
 
 async def get_setting(settings: Settings, key: str) -> Any:
     spec = spec_for(key)
-    hit = _cache.get(key)
-    now = time.monotonic()
-    if hit and now - hit[0] < CACHE_SECONDS:
-        return hit[1]
-    row = await Setting.get_or_none(key=key)
-    value = json.loads(row.value) if row and row.value is not None else spec.default(settings)
-    _cache[key] = (now, value)
-    return value
+    raw = (await _snapshot_for(settings).get()).get(key)
+    return json.loads(raw) if raw is not None else spec.default(settings)
 
 
 async def set_setting(key: str, raw: str | None) -> Setting:
@@ -163,14 +209,15 @@ async def set_setting(key: str, raw: str | None) -> Setting:
     stored = None if value is None else json.dumps(value)
     row, created = await Setting.get_or_create(key=key, defaults={"value": stored})
     if not created:
-        row.value = stored
+        row.value = stored  # type: ignore[assignment]  # a nullable column
         await row.save()
-    _cache.pop(key, None)
+    clear_cache()
     return row
 
 
 def clear_cache() -> None:
-    _cache.clear()
+    for snapshot in _snapshots.values():
+        snapshot.clear()
 
 
 async def tier_credit_limit(settings: Settings, tier: str) -> int:

@@ -1,14 +1,22 @@
-"""Credits: reserved at upload, settled once when a job ends, every charge in the ledger.
+"""Credits: reserved at upload, settled once when a job ends, every balance change in the ledger.
 
 Cost as the original product: 1 credit per text page, 5 per OCR page (local or
 LLM). A reservation holds the worst case for the pages to process; settling
 charges what the job really used (pages already done stay charged when a job
 fails or is cancelled) and gives back the rest of the hold.
 
-Both run in a transaction that locks the user's row (SELECT ... FOR UPDATE on
-PostgreSQL; SQLite serializes writers), so concurrent uploads of one user can
-never spend past the limit. Settling is idempotent per (document, run): a
-retried job finds its CreditLog row and charges nothing twice.
+Every function runs in one transaction that locks the user's row first and
+the document's row second (SELECT ... FOR UPDATE on PostgreSQL; SQLite
+serializes writers). One lock order everywhere means two of them can never
+deadlock, and the user's lock makes "check the balance, then hold" atomic:
+concurrent uploads of one user can never spend past the limit.
+
+The ledger (CreditLog) gets one row per change of the balance (limit - used):
+- a settled run: `amount` = the charge, idempotent per (document, run) through
+  a unique key, so a retried job never charges twice;
+- an admin changing a user's limit or tier: `amount` 0, the description says
+  "credit limit changed from X to Y by <admin>", `balanceAfter` the new balance.
+Holds and releases are not rows: they move no credit, only `credits_reserved`.
 """
 
 from __future__ import annotations
@@ -42,7 +50,7 @@ async def credit_limit(settings: Settings, user: User) -> int:
 
 
 async def reserve(settings: Settings, user_id: uuid.UUID, document_id: uuid.UUID, amount: int) -> None:
-    """Hold `amount` credits for a document, or raise INSUFFICIENT_CREDITS."""
+    """Hold `amount` more credits for a document, or raise INSUFFICIENT_CREDITS."""
     if amount <= 0:
         return
     async with in_transaction():
@@ -54,9 +62,12 @@ async def reserve(settings: Settings, user_id: uuid.UUID, document_id: uuid.UUID
                 f"this job needs up to {amount} credits and {max(available, 0)} are left "
                 f"(limit {limit}); ask an administrator for more"
             )
+        doc = await Document.select_for_update().get(id=document_id)
         user.credits_reserved += amount
         await user.save(update_fields=["credits_reserved"])
-        await Document.filter(id=document_id).update(credits_reserved=amount)
+        # Added, not set: a second hold on one document must be released in full later.
+        doc.credits_reserved += amount
+        await doc.save(update_fields=["credits_reserved"])
 
 
 async def settle(
@@ -66,43 +77,71 @@ async def settle(
     charge: int,
     description: str,
 ) -> bool:
-    """Charge `charge` credits for this run and release its hold. False if already settled."""
+    """Charge this run's cost and release its hold. False if this run was already settled."""
     key = f"settle:{document_id}:{run}"
+    owner_id = await Document.filter(id=document_id).first().values_list("owner_id", flat=True)
+    if owner_id is None:
+        return False
     try:
         async with in_transaction():
+            user = await User.select_for_update().get(id=owner_id)
             doc = await Document.select_for_update().get(id=document_id)
-            user = await User.select_for_update().get(id=doc.owner_id)  # type: ignore[attr-defined]
             if await CreditLog.filter(idempotency_key=key).exists():
                 return False
-            user.credits_reserved = max(0, user.credits_reserved - doc.credits_reserved)
-            user.credits_used += charge
+            limit = await credit_limit(settings, user)
+            # The hold was the worst case; should the real cost ever exceed it, the
+            # charge stops at what the user could still afford: never past the limit.
+            others_held = max(0, user.credits_reserved - doc.credits_reserved)
+            affordable = max(0, limit - user.credits_used - others_held)
+            amount = max(0, min(charge, affordable))
+            user.credits_reserved = others_held
+            user.credits_used += amount
             await user.save(update_fields=["credits_reserved", "credits_used"])
-            doc.credits_used = charge
+            # A document's credits add up over its runs (reprocessing is charged again).
+            doc.credits_used += amount
             doc.credits_reserved = 0
             await doc.save(update_fields=["credits_used", "credits_reserved"])
-            limit = await credit_limit(settings, user)
             await CreditLog.create(
                 user_id=user.id,
                 document_id=doc.id,
-                amount=charge,
+                amount=amount,
                 balance_after=limit - user.credits_used,
-                description=description,
+                description=description[:500],
                 idempotency_key=key,
             )
             return True
     except IntegrityError:
-        # Another process settled the same run first.
+        # Another process settled the same run first (the unique key is the last guard).
         return False
 
 
 async def release_hold(document_id: uuid.UUID) -> None:
     """Give back a document's hold without a charge (a job that never started, a deleted document)."""
+    owner_id = await Document.filter(id=document_id).first().values_list("owner_id", flat=True)
+    if owner_id is None:
+        return
     async with in_transaction():
+        user = await User.select_for_update().get(id=owner_id)
         doc = await Document.select_for_update().get_or_none(id=document_id)
         if doc is None or doc.credits_reserved == 0:
             return
-        user = await User.select_for_update().get(id=doc.owner_id)  # type: ignore[attr-defined]
         user.credits_reserved = max(0, user.credits_reserved - doc.credits_reserved)
         await user.save(update_fields=["credits_reserved"])
         doc.credits_reserved = 0
         await doc.save(update_fields=["credits_reserved"])
+
+
+async def log_limit_change(settings: Settings, user: User, before: int, actor: str) -> None:
+    """A ledger row when an admin's change (limit, tier) moved the user's limit.
+
+    Call it in the transaction that saved the change, with the limit read before it.
+    """
+    after = await credit_limit(settings, user)
+    if after == before:
+        return
+    await CreditLog.create(
+        user_id=user.id,
+        amount=0,
+        balance_after=after - user.credits_used,
+        description=f"credit limit changed from {before} to {after} by {actor}"[:500],
+    )

@@ -15,10 +15,12 @@ from starlette.routing import Route, WebSocketRoute
 
 from docat import metrics
 from docat.logging import RequestIdMiddleware
+from docat.rate_limits import open_rate_limiter
 from docat.resources import open_resources
 from docat.settings import Settings, load_settings
 from graphql_api.background import api_background
 from graphql_api.files import files_endpoint
+from graphql_api.request_guard import GraphQLRequestGuard
 from graphql_api.schema import build_schema
 from graphql_api.security_headers import SecurityHeadersMiddleware
 from graphql_api.upload_limit import UploadLimitMiddleware
@@ -54,7 +56,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # Embedded (SQLite) migrates by itself; production runs `docat migrate` once per release.
-        async with open_resources(settings, migrate=not settings.is_postgres) as resources:
+        async with (
+            open_resources(settings, migrate=not settings.is_postgres) as resources,
+            open_rate_limiter(settings) as rate_limiter,
+        ):
+            # Read by login, uploadDocument and the per-operation budget (graphql_api.hardening).
+            resources.extras["rate_limiter"] = rate_limiter
             app.state.resources = resources
             # /health's Redis client; embedded: the in-process heartbeat and retention sweep.
             async with api_background(resources):
@@ -76,6 +83,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         )
     # Innermost, so its 413 still gets CORS, request id and security headers.
     middleware.append(Middleware(UploadLimitMiddleware, settings=settings))
+    # Innermost: its 413s and reshaped errors still get the security and CORS headers.
+    middleware.append(Middleware(GraphQLRequestGuard, path="/graphql"))
     routes = [
         # A Route and a WebSocketRoute on one path: a Mount would answer POST /graphql with a 307.
         Route("/graphql", graphql, methods=["GET", "POST"]),

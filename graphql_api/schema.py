@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import SchemaExtension, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
 from graphql_api.admin.mutations import AdminMutations
@@ -13,6 +15,7 @@ from graphql_api.documents.mutations import DocumentMutations
 from graphql_api.documents.queries import DocumentQueries
 from graphql_api.documents.types import DocumentType
 from graphql_api.errors import ErrorCodes
+from graphql_api.hardening import MAX_BATCH, LimitedParserCache, hardening_extensions
 from graphql_api.jobs.subscriptions import JobSubscriptions
 from graphql_api.logs.queries import LogQueries
 from graphql_api.logs.types import CreditLogType, ProcessingLogType
@@ -38,7 +41,9 @@ class Subscription(JobSubscriptions):
     pass
 
 
-def build_schema(*, extra_extensions: list[object] | None = None) -> strawberry.Schema:
+def build_schema(
+    *, extra_extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] | None = None
+) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
@@ -47,12 +52,14 @@ def build_schema(*, extra_extensions: list[object] | None = None) -> strawberry.
         extensions=[
             ObservabilityExtension,
             ErrorCodes,
+            # Size, depth, aliases, introspection, cost and the request budget: before any resolver.
+            *hardening_extensions(),
             # Parsing and validating are most of the cost of a small query; both are pure.
-            lambda: ParserCache(maxsize=512),
+            lambda: LimitedParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
             *(extra_extensions or []),
         ],
-        config=StrawberryConfig(auto_camel_case=True),
+        config=StrawberryConfig(auto_camel_case=True, batching_config={"max_operations": MAX_BATCH}),
     )
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import strawberry
 from tortoise.exceptions import DoesNotExist
+from tortoise.transactions import in_transaction
 
 from docat import accounts
 from docat.admin_settings import get_setting
+from docat.credits import credit_limit, log_limit_change
 from docat.errors import BadUserInput, Forbidden, NotFound
 from docat.security import hash_password
 from graphql_api.context import Info
@@ -67,29 +69,51 @@ class UserMutations:
     @strawberry.mutation(description="ADMIN: change a user's profile, role, tier, limit, state or password.")
     async def update_user(self, info: Info, id: strawberry.ID, input: UpdateUserInput) -> UserType:
         admin = await info.context.require_admin()
-        user = await _user_by_global_id(id)
-        revoke = False
-        if input.name is not strawberry.UNSET:
-            user.name = accounts.clean_name(input.name)
-        if input.role is not strawberry.UNSET and input.role is not None:
-            if user.id == admin.id and input.role != Role.ADMIN:
-                raise BadUserInput("an admin cannot remove their own ADMIN role")
-            user.role = Role(input.role)
-        if input.tier is not strawberry.UNSET and input.tier is not None:
-            user.tier = Tier(input.tier)
-        if input.is_active is not strawberry.UNSET and input.is_active is not None:
-            if user.id == admin.id and not input.is_active:
-                raise BadUserInput("an admin cannot deactivate themselves")
-            revoke = revoke or (user.is_active and not input.is_active)
-            user.is_active = input.is_active
-        if input.credits_limit is not strawberry.UNSET:
-            if input.credits_limit is not None and input.credits_limit < 0:
-                raise BadUserInput("creditsLimit must not be negative")
-            user.credits_limit_override = input.credits_limit
-        if input.password is not strawberry.UNSET and input.password is not None:
-            user.password_hash = hash_password(input.password)
-            revoke = True
-        if revoke:
-            user.token_version += 1
-        await user.save()
+        target = await _user_by_global_id(id)
+        # Hashing is slow: done before the row is locked.
+        new_hash = (
+            hash_password(input.password)
+            if input.password is not strawberry.UNSET and input.password is not None
+            else None
+        )
+        async with in_transaction():
+            # Locked, and only the changed columns written: a job settling credits
+            # at the same moment must not have its credits_used overwritten.
+            user = await User.select_for_update().get(id=target.id)
+            limit_before = await credit_limit(info.context.settings, user)
+            changed: list[str] = []
+            revoke = False
+            if input.name is not strawberry.UNSET:
+                user.name = accounts.clean_name(input.name)
+                changed.append("name")
+            if input.role is not strawberry.UNSET and input.role is not None:
+                if user.id == admin.id and input.role != Role.ADMIN:
+                    raise BadUserInput("an admin cannot remove their own ADMIN role")
+                user.role = Role(input.role)
+                changed.append("role")
+            if input.tier is not strawberry.UNSET and input.tier is not None:
+                user.tier = Tier(input.tier)
+                changed.append("tier")
+            if input.is_active is not strawberry.UNSET and input.is_active is not None:
+                if user.id == admin.id and not input.is_active:
+                    raise BadUserInput("an admin cannot deactivate themselves")
+                revoke = revoke or (user.is_active and not input.is_active)
+                user.is_active = input.is_active
+                changed.append("is_active")
+            if input.credits_limit is not strawberry.UNSET:
+                if input.credits_limit is not None and input.credits_limit < 0:
+                    raise BadUserInput("creditsLimit must not be negative")
+                user.credits_limit_override = input.credits_limit
+                changed.append("credits_limit_override")
+            if new_hash is not None:
+                user.password_hash = new_hash
+                changed.append("password_hash")
+                revoke = True
+            if revoke:
+                # Every token issued before stops working at once.
+                user.token_version += 1
+                changed.append("token_version")
+            if changed:
+                await user.save(update_fields=changed)
+            await log_limit_change(info.context.settings, user, limit_before, f"admin {admin.email}")
         return UserType.from_model(user)

@@ -1,0 +1,131 @@
+"""Rate limits (the `limits` library): login, uploads and a per-user request budget.
+
+Storage is Redis when REDIS_URL is set, so every API process counts against
+the same windows, and process memory when embedded. The numbers are admin
+settings read on every hit (through the settings snapshot), so a change
+applies within seconds, without a restart.
+
+- login: `rate_login_per_minute` attempts a minute per email and per client
+  address, in a moving window. Every attempt counts, successful or not, and
+  is counted before the password is checked: concurrent guesses cannot slip
+  through between a check and a count.
+- uploads: `rate_uploads_<tier>_per_hour` per user, in a moving window.
+- requests: `rate_requests_per_minute` GraphQL operations per user (per
+  client address when anonymous), in a fixed window: one counter per hit is
+  cheap enough to run on every operation.
+
+A refusal raises RATE_LIMITED with `retryAfter`, the seconds until the window
+has room again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Protocol
+
+from limits import RateLimitItem, RateLimitItemPerHour, RateLimitItemPerMinute
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
+from limits.aio.strategies import RateLimiter as Strategy
+
+from docat.admin_settings import get_setting
+from docat.errors import RateLimited
+from docat.settings import Settings
+
+if TYPE_CHECKING:
+    from models import User
+
+DEFAULT_KEY_PREFIX = "docat:limits"
+
+
+class ClientContext(Protocol):
+    """What the limiter needs of a request (graphql_api.context.Context has it)."""
+
+    @property
+    def client_address(self) -> str: ...
+
+
+def _digest(value: str) -> str:
+    # Keys carry no email addresses and stay short whatever a client sends.
+    return hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
+class RateLimiter:
+    """The three limits of the service over one storage."""
+
+    def __init__(self, settings: Settings, storage: Storage) -> None:
+        self.settings = settings
+        self.storage = storage
+        self.moving = MovingWindowRateLimiter(storage)
+        self.fixed = FixedWindowRateLimiter(storage)
+
+    async def _setting(self, key: str) -> int:
+        return int(await get_setting(self.settings, key))
+
+    async def _hit(self, strategy: Strategy, item: RateLimitItem, *identifiers: str) -> int | None:
+        """Count one hit; None if allowed, else the seconds until there is room."""
+        if await strategy.hit(item, *identifiers):
+            return None
+        stats = await strategy.get_window_stats(item, *identifiers)
+        return max(1, math.ceil(stats.reset_time - time.time()))
+
+    async def hit_login(self, context: ClientContext, email: str) -> None:
+        per_minute = await self._setting("rate_login_per_minute")
+        item = RateLimitItemPerMinute(per_minute)
+        # Both are counted, even when the first refuses: a refused attempt is an attempt.
+        waits = [
+            await self._hit(self.moving, item, "login-email", _digest(email.strip().lower())),
+            await self._hit(self.moving, item, "login-address", context.client_address),
+        ]
+        refused = [w for w in waits if w is not None]
+        if refused:
+            raise RateLimited(
+                f"too many login attempts; at most {per_minute} a minute per email and per address",
+                retry_after=max(refused),
+            )
+
+    async def hit_upload(self, context: ClientContext, user: User) -> None:
+        tier = user.tier.value.lower()
+        per_hour = await self._setting(f"rate_uploads_{tier}_per_hour")
+        wait = await self._hit(self.moving, RateLimitItemPerHour(per_hour), "upload", str(user.id))
+        if wait is not None:
+            raise RateLimited(
+                f"upload limit reached: {per_hour} an hour on the {tier.upper()} tier", retry_after=wait
+            )
+
+    async def hit_request(self, context: ClientContext, user: User | None) -> None:
+        per_minute = await self._setting("rate_requests_per_minute")
+        who = ("user", str(user.id)) if user is not None else ("address", context.client_address)
+        wait = await self._hit(self.fixed, RateLimitItemPerMinute(per_minute), "request", *who)
+        if wait is not None:
+            raise RateLimited(f"request limit reached: {per_minute} operations a minute", retry_after=wait)
+
+    async def close(self) -> None:
+        client = getattr(getattr(self.storage, "bridge", None), "storage", None)
+        if client is not None and hasattr(client, "aclose"):
+            await client.aclose()
+        timer = getattr(self.storage, "timer", None)
+        if timer is not None and not timer.done():
+            # MemoryStorage's expiry task: not left pending past the app's lifespan.
+            timer.cancel()
+
+
+def open_storage(settings: Settings, key_prefix: str = DEFAULT_KEY_PREFIX) -> Storage:
+    if settings.redis_url:
+        return RedisStorage(f"async+{settings.redis_url}", implementation="redispy", key_prefix=key_prefix)
+    return MemoryStorage()
+
+
+@asynccontextmanager
+async def open_rate_limiter(
+    settings: Settings, key_prefix: str = DEFAULT_KEY_PREFIX
+) -> AsyncIterator[RateLimiter]:
+    limiter = RateLimiter(settings, open_storage(settings, key_prefix))
+    try:
+        yield limiter
+    finally:
+        await limiter.close()

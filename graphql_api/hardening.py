@@ -1,0 +1,263 @@
+"""GraphQL hardening: every operation is bounded before a resolver runs.
+
+In the order an operation meets them:
+
+1. parse (LimitedParserCache, in place of Strawberry's ParserCache): at most
+   MAX_QUERY_LENGTH characters (refused before lexing) and MAX_TOKENS tokens
+   (the lexer stops there);
+2. validation: depth at most MAX_DEPTH, at most MAX_ALIASES aliases, and
+   introspection only where `settings.introspection_enabled` (always on in
+   embedded mode, configurable in production);
+3. before execution: the query cost (below) at most MAX_COST, then one hit of
+   the caller's request budget (`docat.rate_limits`).
+
+Cost: every selected field costs 1 times the product of the `first` of the
+connections it is nested in (the variables' values, else the argument's
+default). `documents(first: 100) { edges { node { logs(first: 100) { ... } } } }`
+asks for up to 10,000 log rows and is priced so.
+
+The rule classes are made once at import: the validation cache is keyed by
+the rule classes, and a class made per request would never hit it. Every
+refusal is a GraphQLError without an original error, which graphql_api.errors
+reports as BAD_USER_INPUT; the budget raises RATE_LIMITED.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    SchemaMetaFieldDef,
+    SelectionSetNode,
+    TypeMetaFieldDef,
+    ValidationContext,
+    ValidationRule,
+    VariableNode,
+    get_named_type,
+    is_interface_type,
+    is_object_type,
+)
+from graphql.utilities import get_operation_ast
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import ParserCache, SchemaExtension
+from strawberry.extensions.max_aliases import create_validator as aliases_validator
+from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
+
+from docat import metrics
+from docat.errors import DocatError, RateLimited
+
+log = logging.getLogger("docat.graphql")
+
+MAX_QUERY_LENGTH = 100_000
+MAX_TOKENS = 5_000
+MAX_DEPTH = 12
+MAX_ALIASES = 50
+MAX_COST = 20_000
+# A batch (JSON array) request carries at most this many operations.
+MAX_BATCH = 10
+
+_StrawberryDepthRule = depth_validator(MAX_DEPTH, None)
+
+
+class DepthLimit(_StrawberryDepthRule):  # type: ignore[misc,valid-type]
+    """Strawberry's depth rule, minus its KeyError on an undefined fragment.
+
+    KnownFragmentNames reports that fragment as the client's mistake; the
+    depth rule must not turn it into an internal error first.
+    """
+
+    def __init__(self, context: ValidationContext) -> None:
+        try:
+            super().__init__(context)
+        except KeyError:
+            ValidationRule.__init__(self, context)
+
+
+AliasLimit = aliases_validator(MAX_ALIASES)
+
+
+class LimitedParserCache(ParserCache):
+    """Strawberry's cached parse with the parser's own limits, and coded syntax errors.
+
+    The limits refuse a long or token-heavy document before an AST is built.
+    A parse error raised inside this hook leaves the operation before
+    ErrorCodes can see it, so it is given its code here.
+    """
+
+    def on_parse(self) -> Iterator[None]:
+        ctx = self.execution_context
+        ctx.parse_options["max_tokens"] = MAX_TOKENS
+        # graphql-core 3.3's option; Strawberry's ParseOptions type does not list it yet.
+        ctx.parse_options["max_source_length"] = MAX_QUERY_LENGTH  # type: ignore[typeddict-unknown-key]
+        try:
+            ctx.graphql_document = self.cached_parse_document(ctx.query, **ctx.parse_options)
+        except GraphQLError as error:
+            metrics.record_error("BAD_USER_INPUT")
+            raise GraphQLError(
+                error.message,
+                error.nodes,
+                error.source,
+                error.positions,
+                None,
+                None,
+                {"code": "BAD_USER_INPUT"},
+            ) from None
+        yield
+
+
+class ValidationLimits(SchemaExtension):
+    """Depth and aliases always; introspection only where the settings allow it."""
+
+    def on_operation(self) -> Iterator[None]:
+        rules: tuple[type[ValidationRule], ...] = (DepthLimit, AliasLimit)
+        settings = getattr(self.execution_context.context, "settings", None)
+        if settings is not None and not settings.introspection_enabled:
+            rules = (*rules, NoSchemaIntrospectionCustomRule)
+        self.execution_context.validation_rules = (*self.execution_context.validation_rules, *rules)
+        yield
+
+
+def _first_argument(field: FieldNode, field_def: Any, variables: dict[str, Any]) -> int | None:
+    """The `first` this field will run with, or None if it has no such argument."""
+    argument = field_def.args.get("first") if field_def is not None else None
+    if argument is None:
+        return None
+    for node in field.arguments or ():
+        if node.name.value != "first":
+            continue
+        if isinstance(node.value, IntValueNode):
+            return max(0, int(node.value.value))
+        if isinstance(node.value, VariableNode):
+            value = variables.get(node.value.name.value)
+            if isinstance(value, int):
+                return max(0, value)
+        break
+    default = argument.default_value
+    return max(0, default) if isinstance(default, int) else 1
+
+
+class _CostCounter:
+    def __init__(
+        self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode], variables: dict[str, Any]
+    ) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.variables = variables
+
+    def _field_def(self, parent: GraphQLNamedType | None, name: str) -> Any:
+        if name == "__schema":
+            return SchemaMetaFieldDef
+        if name == "__type":
+            return TypeMetaFieldDef
+        if parent is not None and (is_object_type(parent) or is_interface_type(parent)):
+            return parent.fields.get(name)  # type: ignore[union-attr]
+        return None
+
+    def selection_set(
+        self,
+        node: SelectionSetNode | None,
+        parent: GraphQLNamedType | None,
+        multiplier: int,
+        seen: frozenset[str],
+    ) -> int:
+        if node is None:
+            return 0
+        total = 0
+        for selection in node.selections:
+            if isinstance(selection, FieldNode):
+                field_def = self._field_def(parent, selection.name.value)
+                total += multiplier
+                first = _first_argument(selection, field_def, self.variables)
+                child = get_named_type(field_def.type) if field_def is not None else None
+                total += self.selection_set(
+                    selection.selection_set, child, multiplier * (first if first is not None else 1), seen
+                )
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                target = self.schema.get_type(condition.name.value) if condition else parent
+                total += self.selection_set(selection.selection_set, target, multiplier, seen)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = self.fragments.get(name)
+                if fragment is None or name in seen:
+                    continue
+                target = self.schema.get_type(fragment.type_condition.name.value)
+                total += self.selection_set(fragment.selection_set, target, multiplier, seen | {name})
+            if total > MAX_COST:
+                # Past the budget the exact figure does not matter: stop walking.
+                return total
+        return total
+
+
+def query_cost(
+    schema: GraphQLSchema,
+    operation: OperationDefinitionNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    variables: dict[str, Any] | None,
+) -> int:
+    root: GraphQLObjectType | None = schema.get_root_type(operation.operation)
+    return _CostCounter(schema, fragments, variables or {}).selection_set(
+        operation.selection_set, root, 1, frozenset()
+    )
+
+
+class CostAndBudget(SchemaExtension):
+    """Price the validated operation, then charge the caller's request budget; both before execution."""
+
+    async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
+        ctx = self.execution_context
+        document = ctx.graphql_document
+        if document is not None:
+            operation = get_operation_ast(document, ctx.operation_name)
+            if operation is not None:
+                fragments = {
+                    d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+                }
+                cost = query_cost(ctx.schema._schema, operation, fragments, ctx.variables)
+                if cost > MAX_COST:
+                    # Coded here: an error raised in on_execute reaches the result after
+                    # ErrorCodes has run, so it must leave this hook already shaped.
+                    raise GraphQLError(
+                        f"query cost {cost} exceeds the limit of {MAX_COST}: "
+                        "ask for fewer rows (`first`) or fewer nested connections",
+                        extensions={"code": "BAD_USER_INPUT"},
+                    )
+        await self._charge_budget(ctx.context)
+        yield
+
+    @staticmethod
+    async def _charge_budget(context: Any) -> None:
+        resources = getattr(context, "resources", None)
+        limiter = resources.extras.get("rate_limiter") if resources is not None else None
+        if limiter is None:
+            return
+        try:
+            user = await context.user()
+        except DocatError:
+            # A bad token: the resolvers answer UNAUTHENTICATED; count it by address.
+            user = None
+        try:
+            await limiter.hit_request(context, user)
+        except RateLimited:
+            raise
+        except Exception:
+            # The limiter's store (Redis) failing must not take the API down with it, nor
+            # reach the client (errors raised here skip ErrorCodes): fail open, loudly.
+            log.warning("request budget unavailable; operation allowed", exc_info=True)
+
+
+def hardening_extensions() -> list[type[SchemaExtension]]:
+    """For build_schema's extensions list (classes: one instance per operation)."""
+    return [ValidationLimits, CostAndBudget]

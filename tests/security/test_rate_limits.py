@@ -1,0 +1,149 @@
+"""Rate limits: login brute force, uploads per tier, the per-user request budget, Redis storage."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+import redis.asyncio as redis
+from starlette.applications import Starlette
+
+from docat.accounts import access_token_for
+from docat.admin_settings import set_setting
+from docat.errors import RateLimited
+from docat.rate_limits import RateLimiter, open_rate_limiter
+from docat.settings import Settings
+from models import Tier, User
+from tests.conftest import PASSWORD
+from tests.fixtures.graphql_client import GraphQLClient, unique_email
+from tests.security.conftest import client_from, random_address
+
+LOGIN = """
+mutation($email: String!, $password: String!) { login(email: $email, password: $password) { accessToken } }"""
+ME = "query { me { email } }"
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+class Caller:
+    def __init__(self, address: str) -> None:
+        self.client_address = address
+
+
+@pytest.fixture
+async def restore_limits() -> AsyncIterator[None]:
+    yield
+    for key in ("rate_login_per_minute", "rate_requests_per_minute", "rate_uploads_free_per_hour"):
+        await set_setting(key, None)
+
+
+async def test_the_sixth_login_attempt_in_a_minute_is_rate_limited(client: GraphQLClient, user: User) -> None:
+    for _ in range(5):
+        wrong = await client.execute(LOGIN, {"email": user.email, "password": "not the password"})
+        assert wrong.codes == ["UNAUTHENTICATED"]
+    # Even the right password: the guesser must not learn that the sixth guess was right.
+    sixth = await client.execute(LOGIN, {"email": user.email, "password": PASSWORD})
+    assert sixth.codes == ["RATE_LIMITED"]
+    retry_after = sixth.errors[0]["extensions"]["retryAfter"]
+    assert isinstance(retry_after, int) and 1 <= retry_after <= 60
+    assert sixth.data is None
+
+
+async def test_login_is_limited_per_email_across_addresses(app: Starlette, user: User) -> None:
+    for attempt in range(6):
+        async with client_from(app, random_address()) as client:
+            result = await client.execute(LOGIN, {"email": user.email.upper(), "password": "wrong password"})
+        assert result.codes == (["UNAUTHENTICATED"] if attempt < 5 else ["RATE_LIMITED"])
+
+
+async def test_login_is_limited_per_address_across_emails(client: GraphQLClient) -> None:
+    codes = [
+        (await client.execute(LOGIN, {"email": unique_email("spray"), "password": "Winter2024!"})).codes
+        for _ in range(6)
+    ]
+    assert codes == [["UNAUTHENTICATED"]] * 5 + [["RATE_LIMITED"]]
+
+
+async def test_a_changed_login_limit_applies_without_restart(
+    client: GraphQLClient, user: User, admin_token: str, restore_limits: None, app: Starlette
+) -> None:
+    async with client_from(app, random_address()) as admin_client:
+        update = 'mutation { updateSetting(key: "rate_login_per_minute", value: "2") { value } }'
+        assert (await admin_client.execute(update, token=admin_token)).ok()["updateSetting"]["value"] == "2"
+    codes = [
+        (await client.execute(LOGIN, {"email": user.email, "password": "x" * 9})).codes for _ in range(3)
+    ]
+    assert codes == [["UNAUTHENTICATED"], ["UNAUTHENTICATED"], ["RATE_LIMITED"]]
+
+
+async def test_the_request_budget_counts_each_operation(
+    client: GraphQLClient, user: User, user_token: str, settings: Settings, restore_limits: None
+) -> None:
+    await set_setting("rate_requests_per_minute", "4")
+    assert (await client.execute(ME, token=user_token)).ok() == {"me": {"email": user.email}}
+    # A batch of two is two operations of the budget.
+    batch = await client.http.post(
+        "/graphql", json=[{"query": ME}, {"query": ME}], headers={"Authorization": f"Bearer {user_token}"}
+    )
+    assert [r.get("errors") for r in batch.json()] == [None, None]
+    assert (await client.execute(ME, token=user_token)).ok()["me"]["email"] == user.email
+    refused = await client.execute(ME, token=user_token)
+    assert refused.codes == ["RATE_LIMITED"]
+    assert 1 <= refused.errors[0]["extensions"]["retryAfter"] <= 60
+    assert refused.data is None
+    # Per user: someone else is not affected.
+    other = await User.create(email=unique_email("budget"), password_hash="x")
+    token = access_token_for(settings, other)[0]
+    assert (await client.execute(ME, token=token)).ok() == {"me": {"email": other.email}}
+
+
+async def test_uploads_are_limited_per_tier(settings: Settings, app: Starlette, restore_limits: None) -> None:
+    limiter: RateLimiter = app.state.resources.extras["rate_limiter"]
+    free = await User.create(email=unique_email("free"), password_hash="x", tier=Tier.FREE)
+    plus = await User.create(email=unique_email("plus"), password_hash="x", tier=Tier.PLUS)
+    caller = Caller(random_address())
+    for _ in range(10):
+        await limiter.hit_upload(caller, free)
+        await limiter.hit_upload(caller, plus)
+    with pytest.raises(RateLimited) as refused:
+        await limiter.hit_upload(caller, free)
+    assert refused.value.extensions["code"] == "RATE_LIMITED"
+    assert 1 <= refused.value.retry_after <= 3600
+    assert "10 an hour on the FREE tier" in refused.value.message
+    # PLUS has room for more (100 an hour by default).
+    await limiter.hit_upload(caller, plus)
+    # An admin raising the FREE limit frees the user at once.
+    await set_setting("rate_uploads_free_per_hour", "20")
+    await limiter.hit_upload(caller, free)
+
+
+async def test_redis_storage_is_shared_between_processes(settings: Settings, app: Starlette) -> None:
+    """Two limiters over one Redis (two API processes) count against the same window."""
+    prefix = f"docat-test-limits-{uuid.uuid4().hex[:12]}"
+    with_redis = settings.model_copy(update={"redis_url": REDIS_URL})
+    try:
+        async with (
+            open_rate_limiter(with_redis, prefix) as first,
+            open_rate_limiter(with_redis, prefix) as second,
+        ):
+            assert type(first.storage).__name__ == "RedisStorage"
+            email = unique_email("shared")
+            for limiter in (first, second, first, second, first):
+                await limiter.hit_login(Caller(random_address()), email)
+            with pytest.raises(RateLimited) as refused:
+                await second.hit_login(Caller(random_address()), email)
+            assert 1 <= refused.value.retry_after <= 60
+    finally:
+        client = redis.Redis.from_url(REDIS_URL)
+        try:
+            keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
+            assert keys, "the limiter wrote nothing under its prefix"
+            await client.delete(*keys)
+        finally:
+            await client.aclose()
+
+
+async def test_embedded_mode_uses_memory(settings: Settings, app: Starlette) -> None:
+    limiter: RateLimiter = app.state.resources.extras["rate_limiter"]
+    assert settings.redis_url is None
+    assert type(limiter.storage).__name__ == "MemoryStorage"
