@@ -3,6 +3,12 @@
 The API lifespan, the arq worker's startup/shutdown, the CLI and the test
 fixtures all call `open_resources(settings)`, so each process talks to the
 same database, storage, event bus and queue in the same way.
+
+In embedded mode (no REDIS_URL) the queue runs jobs in this process: opening
+the resources starts it, together with the periodic recovery sweep that
+re-queues jobs a crash or restart left behind (`run_jobs=False` for processes
+that must not, such as `docat process`). With Redis, `docat worker` processes
+run the jobs and the sweep (jobs/worker.py).
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ from typing import Any
 
 from docat.db import open_database
 from docat.events import EventBus, open_event_bus
+from docat.process_pool import PdfPool
+from docat.queue import InProcessQueue, JobQueue, open_queue
 from docat.settings import Settings
 from docat.storage import Storage, open_storage
 
@@ -23,12 +31,17 @@ class Resources:
     settings: Settings
     storage: Storage
     bus: EventBus
-    # Filled by the parts that need them (queue, PDF process pool, rate limiter...).
+    queue: JobQueue
+    # PyMuPDF work of the jobs this process runs; its processes start on first use.
+    pdf_pool: PdfPool
+    # Filled by the parts that need them (rate limiter...).
     extras: dict[str, Any] = field(default_factory=dict)
 
 
 @asynccontextmanager
-async def open_resources(settings: Settings, *, migrate: bool = False) -> AsyncIterator[Resources]:
+async def open_resources(
+    settings: Settings, *, migrate: bool = False, run_jobs: bool = True
+) -> AsyncIterator[Resources]:
     settings.validate_for_startup()
     async with AsyncExitStack() as stack:
         await stack.enter_async_context(open_database(settings, migrate=migrate))
@@ -36,4 +49,15 @@ async def open_resources(settings: Settings, *, migrate: bool = False) -> AsyncI
         stack.push_async_callback(storage.close)
         bus = await open_event_bus(settings)
         stack.push_async_callback(bus.close)
-        yield Resources(settings=settings, storage=storage, bus=bus)
+        pdf_pool = PdfPool(settings)
+        stack.push_async_callback(pdf_pool.close)
+        queue = await open_queue(settings)
+        # Closed before the pool, the bus and the database its jobs still use.
+        stack.push_async_callback(queue.close)
+        resources = Resources(settings=settings, storage=storage, bus=bus, queue=queue, pdf_pool=pdf_pool)
+        if run_jobs and isinstance(queue, InProcessQueue):
+            from jobs.recovery import start_recovery
+
+            queue.start({"resources": resources})
+            await stack.enter_async_context(start_recovery(resources))
+        yield resources

@@ -1,0 +1,309 @@
+"""The job queue: one job function, two runners.
+
+    queue = await open_queue(settings)       # ArqQueue when REDIS_URL is set, else InProcessQueue
+    await queue.enqueue(doc.id, doc.run, password=options.password)
+    await queue.cancel(doc.id)               # best effort; the job also polls Document.cancel_requested
+    await queue.close()
+
+Both run `jobs.documents.process_document(ctx, document_id, run, password_token)`
+with `ctx["resources"]` a Resources and `ctx["job_try"]` the delivery count, and
+both honour `arq.Retry` (transient errors: run again later, same run).
+
+- `ArqQueue` only enqueues: `docat worker` processes (jobs/worker.py) run the
+  jobs. The job id is "docat:<document>:<run>", so enqueueing a run twice is a
+  no-op and every run is addressable (cancel, recovery).
+- `InProcessQueue` runs jobs as asyncio tasks of this process (embedded mode),
+  at most `worker_max_jobs` at once.
+
+The PDF password never reaches a database or a log: it travels in the job's
+arguments Fernet-encrypted with a key derived from SECRET_KEY, and lives only
+as long as the queued job (Redis) or the task (in-process). That is also why
+recovery (`requeue`) re-uses the old job's token instead of asking for it.
+
+Queueing a run also stamps `Document.heartbeat_at`: the recovery sweep
+(jobs/recovery.py) reads it as "queued since" for runs whose job went missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from docat.security import encrypt_secret
+from docat.settings import Settings
+
+if TYPE_CHECKING:
+    from arq.connections import ArqRedis
+
+logger = logging.getLogger(__name__)
+
+JOB_FUNCTION = "process_document"
+PASSWORD_PURPOSE = "job-password"
+Job = Callable[..., Awaitable[None]]
+
+
+class JobQueue(Protocol):
+    async def enqueue(self, document_id: uuid.UUID, run: int, *, password: str | None = None) -> None: ...
+
+    async def cancel(self, document_id: uuid.UUID) -> None: ...
+
+    async def depth(self) -> int: ...
+
+    async def close(self) -> None: ...
+
+    # ---- used by the recovery sweep -------------------------------------------------------
+
+    async def pending(self, document_id: uuid.UUID, run: int) -> bool:
+        """A job for this run is waiting or running (as far as this queue can tell)."""
+        ...
+
+    async def requeue(self, document_id: uuid.UUID, old_run: int, new_run: int) -> None:
+        """Queue `new_run` with the old run's password (if still known) and drop the old job."""
+        ...
+
+
+def job_id(document_id: uuid.UUID | str, run: int) -> str:
+    return f"docat:{document_id}:{run}"
+
+
+def password_token(settings: Settings, password: str | None) -> str | None:
+    if not password:
+        return None
+    return encrypt_secret(settings.signing_key, password, purpose=PASSWORD_PURPOSE)
+
+
+async def _mark_queued(document_id: uuid.UUID, run: int) -> None:
+    from models import Document, JobStatus
+
+    await Document.filter(id=document_id, run=run, status=JobStatus.QUEUED).update(
+        heartbeat_at=datetime.now(UTC)
+    )
+
+
+async def _current_run(document_id: uuid.UUID) -> int | None:
+    from models import Document
+
+    document = await Document.get_or_none(id=document_id).only("id", "run")
+    return document.run if document is not None else None
+
+
+# ---- arq ------------------------------------------------------------------------------------
+
+
+class ArqQueue:
+    """Enqueue into Redis for `docat worker` processes."""
+
+    def __init__(self, settings: Settings, redis: ArqRedis) -> None:
+        self._settings = settings
+        self._redis = redis
+        self.queue_name = settings.queue_name
+
+    @classmethod
+    async def open(cls, settings: Settings) -> ArqQueue:
+        from arq.connections import RedisSettings, create_pool
+
+        assert settings.redis_url is not None
+        redis = await create_pool(
+            RedisSettings.from_dsn(settings.redis_url), default_queue_name=settings.queue_name
+        )
+        return cls(settings, redis)
+
+    @property
+    def redis(self) -> ArqRedis:
+        return self._redis
+
+    async def enqueue(self, document_id: uuid.UUID, run: int, *, password: str | None = None) -> None:
+        await self._enqueue(document_id, run, password_token(self._settings, password))
+        await _mark_queued(document_id, run)
+
+    async def _enqueue(self, document_id: uuid.UUID, run: int, token: str | None) -> None:
+        # None back means this job id already exists: that run is queued already.
+        await self._redis.enqueue_job(
+            JOB_FUNCTION,
+            str(document_id),
+            run,
+            password_token=token,
+            _job_id=job_id(document_id, run),
+            _queue_name=self.queue_name,
+        )
+
+    def _job(self, document_id: uuid.UUID, run: int) -> Any:
+        from arq.jobs import Job as ArqJob
+
+        return ArqJob(job_id(document_id, run), self._redis, _queue_name=self.queue_name)
+
+    async def cancel(self, document_id: uuid.UUID) -> None:
+        from arq.jobs import JobStatus
+
+        run = await _current_run(document_id)
+        if run is None:
+            return
+        # A running job sees Document.cancel_requested within half a second and ends
+        # CANCELLED itself, so nothing is aborted through arq (an abort before start would
+        # leave the row behind). A job waiting out a retry backoff is brought forward: it
+        # then starts at once and ends CANCELLED without extracting anything.
+        job = self._job(document_id, run)
+        if await job.status() == JobStatus.deferred:
+            now_ms = int(datetime.now(UTC).timestamp() * 1000)
+            await self._redis.zadd(self.queue_name, {job.job_id: now_ms}, xx=True)
+
+    async def depth(self) -> int:
+        return int(await self._redis.zcard(self.queue_name))
+
+    async def pending(self, document_id: uuid.UUID, run: int) -> bool:
+        from arq.constants import in_progress_key_prefix, job_key_prefix
+
+        key = job_id(document_id, run)
+        return bool(await self._redis.exists(job_key_prefix + key, in_progress_key_prefix + key))
+
+    async def requeue(self, document_id: uuid.UUID, old_run: int, new_run: int) -> None:
+        from arq.constants import job_key_prefix
+
+        old = self._job(document_id, old_run)
+        info = await old.info()
+        token = info.kwargs.get("password_token") if info is not None else None
+        await self._enqueue(document_id, new_run, token)
+        # The old run's job would only find itself superseded; drop it from the queue.
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.zrem(self.queue_name, old.job_id)
+            pipe.delete(job_key_prefix + old.job_id)
+            await pipe.execute()
+        await _mark_queued(document_id, new_run)
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+# ---- in-process -----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Entry:
+    run: int
+    token: str | None
+    task: asyncio.Task[None]
+    started: bool = False
+    # Set by cancel(): ends a retry backoff early.
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class InProcessQueue:
+    """asyncio tasks in this process, at most `worker_max_jobs` running at once."""
+
+    def __init__(self, settings: Settings, job: Job | None = None) -> None:
+        self._settings = settings
+        self._job = job
+        self._ctx: dict[str, Any] | None = None
+        self._slots = asyncio.Semaphore(settings.worker_max_jobs)
+        # One live task per document: its newest run.
+        self._entries: dict[uuid.UUID, _Entry] = {}
+        self._closed = False
+
+    def start(self, ctx: dict[str, Any]) -> None:
+        """Jobs get `ctx` (with "resources"); nothing runs before this is called."""
+        self._ctx = ctx
+
+    @property
+    def running(self) -> bool:
+        return self._ctx is not None and not self._closed
+
+    async def enqueue(self, document_id: uuid.UUID, run: int, *, password: str | None = None) -> None:
+        await _mark_queued(document_id, run)
+        self._spawn(document_id, run, password_token(self._settings, password))
+
+    def _spawn(self, document_id: uuid.UUID, run: int, token: str | None) -> None:
+        if not self.running:
+            # A process that does not run jobs (`docat process`, a closing server): the run stays
+            # QUEUED and the recovery sweep of the next process that runs jobs picks it up.
+            logger.warning("job for document %s run %d not started: queue not running", document_id, run)
+            return
+        current = self._entries.get(document_id)
+        if current is not None and current.run >= run and not current.task.done():
+            return  # this run (or a newer one) is already queued or running
+        task = asyncio.create_task(self._run(document_id, run, token), name=f"docat-job:{document_id}:{run}")
+        entry = self._entries[document_id] = _Entry(run, token, task)
+        task.add_done_callback(lambda _: self._forget(document_id, entry))
+
+    def _forget(self, document_id: uuid.UUID, entry: _Entry) -> None:
+        if self._entries.get(document_id) is entry:
+            del self._entries[document_id]
+
+    async def _run(self, document_id: uuid.UUID, run: int, token: str | None) -> None:
+        from arq.worker import Retry
+
+        job = self._job or _default_job()
+        job_try = 1
+        while True:
+            async with self._slots:
+                entry = self._entries.get(document_id)
+                if entry is not None and entry.run == run:
+                    entry.started = True
+                assert self._ctx is not None
+                ctx = {**self._ctx, "job_try": job_try, "job_id": job_id(document_id, run)}
+                try:
+                    await job(ctx, str(document_id), run, password_token=token)
+                    return
+                except Retry as retry:
+                    delay = (retry.defer_score or 0) / 1000
+                except Exception:
+                    # The job records its own failures; this is only a bug escaping it.
+                    logger.exception("job for document %s run %d crashed", document_id, run)
+                    return
+            job_try += 1
+            entry = self._entries.get(document_id)
+            if entry is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(entry.wake.wait(), delay)
+
+    async def cancel(self, document_id: uuid.UUID) -> None:
+        # A running job sees Document.cancel_requested within half a second and ends
+        # CANCELLED itself; one waiting for a slot ends CANCELLED as soon as it starts.
+        # Only a retry backoff is cut short, so that happens at once.
+        entry = self._entries.get(document_id)
+        if entry is not None:
+            entry.wake.set()
+
+    async def depth(self) -> int:
+        return sum(1 for e in self._entries.values() if not e.started and not e.task.done())
+
+    async def pending(self, document_id: uuid.UUID, run: int) -> bool:
+        entry = self._entries.get(document_id)
+        return entry is not None and entry.run == run and not entry.task.done()
+
+    async def requeue(self, document_id: uuid.UUID, old_run: int, new_run: int) -> None:
+        entry = self._entries.get(document_id)
+        token = None
+        if entry is not None and entry.run == old_run:
+            token = entry.token
+            entry.task.cancel()  # superseded; its writes are ignored anyway
+        await _mark_queued(document_id, new_run)
+        self._spawn(document_id, new_run, token)
+
+    async def close(self) -> None:
+        self._closed = True
+        tasks = [e.task for e in self._entries.values()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            # Cancelled jobs put their run back to QUEUED; bounded so shutdown never hangs.
+            await asyncio.wait(tasks, timeout=10)
+
+
+def _default_job() -> Job:
+    # Imported late: docat/ must not import jobs/ at module load (the API imports this module).
+    from jobs.documents import process_document
+
+    return process_document
+
+
+async def open_queue(settings: Settings) -> JobQueue:
+    """The one factory: ArqQueue when REDIS_URL is set, else InProcessQueue (start() it)."""
+    if settings.redis_url:
+        return await ArqQueue.open(settings)
+    return InProcessQueue(settings)

@@ -1,0 +1,505 @@
+"""process_document: one run of one document, from QUEUED to a terminal status.
+
+    await process_document({"resources": resources, "job_try": 1}, str(doc.id), doc.run, token)
+
+The same function runs under arq (`docat worker`) and in the embedded API's
+in-process queue (docat/queue.py). Orchestration only: load, run the stages,
+save, publish. The stage bodies live beside it (jobs/extraction.py,
+jobs/pages.py, jobs/results.py, jobs/enrichment.py) and PyMuPDF runs in the
+process pool (docat/process_pool.py).
+
+    claim          QUEUED -> PROCESSING for exactly this run (a conditional UPDATE), or nothing
+    ANALYZING      download the original, inspect, choose pages, profile fonts and running lines
+    EXTRACTING/OCR chunks across the pool; each page saved and published as it returns
+    OCR            engine LLM_OCR: every page through the vision model
+    TRANSLATING    translateTo: the content's text and table cells
+    RENDERING      translated.pdf (and dual.pdf) in the pool
+    FINALIZING     content.json / .md / .txt stored
+    end            COMPLETED / FAILED / CANCELLED, credits settled (jobs/outcome.py)
+
+A run that is not the document's current one, or whose document is terminal,
+does nothing. While it runs, a ticker beats every half second (heartbeat,
+progress event, cancel poll; jobs/tracker.py). Errors: transient I/O is
+retried with backoff (`arq.Retry`, the same run, resuming after the pages
+already saved); anything else ends the run FAILED with its contract code
+(jobs/failures.py). A ProviderError keeps the extracted content.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from arq.worker import Retry
+from tortoise.expressions import Q
+
+from docat import metrics
+from docat.errors import BadUserInput, DocatError, ProviderError, ProviderNotConfigured
+from docat.logging import bind_document_id
+from docat.resources import Resources
+from docat.security import decrypt_secret
+from docat.storage import StorageNotFound, document_key
+from jobs.extraction import chunk_pages, extract_chunks, needs_ocr
+from jobs.failures import failure_of, is_transient
+from jobs.outcome import RunEnd, end_run
+from jobs.pages import PageStore
+from jobs.pdf.analyze import PdfInspection, inspect_pdf
+from jobs.pdf.content import ExtractedContent, PageContent
+from jobs.pdf.ocr import check_language
+from jobs.pdf.options import ENGINES, ExtractOptions, PageRangeError, parse_page_ranges
+from jobs.pdf.pipeline import select_pages
+from jobs.pdf.profile import DocumentProfile, profile_document
+from jobs.pdf.translate_render import render_dual_pdf, render_translated_pdf
+from jobs.progress_plan import ProgressPlan
+from jobs.results import DUAL_PDF, ORIGINAL, TRANSLATED_PDF, write_content_files, write_pdf
+from jobs.retention import temp_dir
+from jobs.tracker import RunGone, RunTracker
+from models import TERMINAL_STATUSES, Document, JobStage, JobStatus, LogLevel
+
+logger = logging.getLogger(__name__)
+
+# Tries of one run against transient errors (storage, database, pool), then INTERNAL.
+MAX_TRIES = 4
+RETRY_BASE_SECONDS = 2.0
+PASSWORD_PURPOSE = "job-password"
+TRANSIENT_MESSAGE = "processing failed: a service it needs stayed unavailable; try again later"
+
+
+async def process_document(
+    ctx: dict[str, Any], document_id: str, run: int, password_token: str | None = None
+) -> None:
+    resources: Resources = ctx["resources"]
+    job_try = int(ctx.get("job_try") or 1)
+    with bind_document_id(document_id):
+        await DocumentJob(resources, uuid.UUID(document_id), run, password_token, job_try).run()
+
+
+class DocumentJob:
+    def __init__(
+        self,
+        resources: Resources,
+        document_id: uuid.UUID,
+        run: int,
+        password_token: str | None,
+        job_try: int,
+    ) -> None:
+        self.resources = resources
+        self.settings = resources.settings
+        self.document_id = document_id
+        self.run_number = run
+        self.password_token = password_token
+        self.job_try = job_try
+        self.started = time.perf_counter()
+        self.tracker: RunTracker | None = None
+        self.store: PageStore | None = None
+        self.inspection: PdfInspection | None = None
+        # Text-layer pages waiting for the vision model (engine LLM_OCR).
+        self.held: dict[int, PageContent] = {}
+        self.content: ExtractedContent | None = None
+        self.extraction_ms = 0
+        self.formats = ["ORIGINAL"]
+
+    # ---- the run ------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        document = await self._claim()
+        if document is None:
+            return
+        tracker = self.tracker = RunTracker(self.resources, document, self.run_number)
+        try:
+            async with tracker.ticking():
+                await tracker.seed(document.progress)
+                end = await self._process(document, tracker)
+        except asyncio.CancelledError:
+            if not await self._interrupted(document):
+                raise  # shutdown or timeout: the run was put back to QUEUED for the next delivery
+            _uncancel()
+            return
+        except RunGone:
+            await self._interrupted(document)
+            return
+        except Exception as exc:
+            end = await self._failed(document, exc)
+        self._record_pages()
+        await end_run(self.resources, document, self.run_number, end, publisher=tracker.publisher)
+
+    async def _claim(self) -> Document | None:
+        """Take the run: QUEUED -> PROCESSING. A later try of the same job (arq redelivery,
+        a retry) may take it from PROCESSING too: the earlier try is over by then."""
+        now = datetime.now(UTC)
+        claimable = Q(status=JobStatus.QUEUED)
+        if self.job_try > 1:
+            claimable |= Q(status=JobStatus.PROCESSING)
+        claimed = await Document.filter(
+            claimable, id=self.document_id, run=self.run_number, cancel_requested=False
+        ).update(
+            status=JobStatus.PROCESSING,
+            stage=JobStage.ANALYZING,
+            heartbeat_at=now,
+            started_at=now,
+            error_code=None,
+            error_message=None,
+        )
+        document = await Document.get_or_none(id=self.document_id)
+        if document is None:
+            logger.info("document %s is gone; nothing to do", self.document_id)
+            return None
+        if claimed:
+            return document
+        if (
+            document.run == self.run_number
+            and document.cancel_requested
+            and document.status not in TERMINAL_STATUSES
+        ):
+            # Cancelled while queued: end it here, nothing extracted, the hold released.
+            await end_run(
+                self.resources,
+                document,
+                self.run_number,
+                RunEnd(
+                    JobStatus.CANCELLED,
+                    document.stage,
+                    document.progress,
+                    "Cancelled before processing started",
+                ),
+            )
+        else:
+            logger.info(
+                "document %s run %d not claimed (current run %d, %s)",
+                self.document_id,
+                self.run_number,
+                document.run,
+                document.status,
+            )
+        return None
+
+    async def _process(self, document: Document, tracker: RunTracker) -> RunEnd:
+        options = document.options or {}
+        engine = str(options.get("engine") or "AUTO").upper()
+        engine = engine if engine in ENGINES else "AUTO"
+        translate_to: str | None = options.get("translateTo") or None
+        dual = bool(options.get("dualLanguage"))
+        ocr_language = str(options.get("ocrLanguage") or "eng")
+        password = self._password()
+        plan = ProgressPlan(llm_ocr=engine == "LLM_OCR", translate=translate_to is not None)
+        pool = self.resources.pdf_pool
+
+        await tracker.stage(JobStage.ANALYZING, plan.start("analyze"), "Analyzing the document")
+        if (engine == "LLM_OCR" or translate_to) and not await _provider_configured(self.resources):
+            raise ProviderNotConfigured(
+                "this job needs an LLM provider (LLM_OCR or translation) and none is configured"
+            )
+        scratch = temp_dir(self.settings)
+        scratch.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=scratch, prefix=f"job-{document.id}-") as folder:
+            source = Path(folder) / ORIGINAL
+            await self._download(document, source)
+            inspection = self.inspection = await pool.run(inspect_pdf, str(source), password)
+            try:
+                selected = parse_page_ranges(options.get("pages"), inspection.page_count)
+            except PageRangeError as exc:
+                raise BadUserInput(str(exc)) from exc
+            extract_options = ExtractOptions(
+                engine=engine, ocr_language=ocr_language, password=password, pages=selected
+            )
+            pages = select_pages(inspection, extract_options)
+            if any(needs_ocr(inspection, extract_options, p) for p in pages):
+                check_language(ocr_language)  # BAD_USER_INPUT before any work
+            profile = await pool.run(profile_document, str(source), password, pages)
+            await Document.filter(id=document.id, run=self.run_number).update(
+                page_count=inspection.page_count, pdf_type=inspection.pdf_type
+            )
+            document.page_count = tracker.page_count = inspection.page_count
+            store = self.store = PageStore(
+                self.resources, tracker.publisher, document.id, self.run_number, inspection.page_count
+            )
+            resumed = await store.resume(llm=engine == "LLM_OCR")
+            await tracker.log(
+                f"{inspection.page_count} pages, {inspection.pdf_type.lower()}; processing {len(pages)}"
+                + (f" ({resumed} already done by an earlier try)" if resumed else "")
+            )
+
+            await self._extract(tracker, plan, source, password, pages, extract_options, profile)
+            if self.held:
+                await self._llm_ocr(tracker, plan, source, password)
+            content = self.content = await store.load_content(
+                title=inspection.title, extraction_ms=self.extraction_ms
+            )
+            if translate_to:
+                await self._translate(tracker, plan, content, translate_to)
+                await self._render(tracker, plan, document, source, password, content, dual)
+
+        await tracker.stage(JobStage.FINALIZING, plan.start("finalize"), "Saving the results")
+        self.formats += await write_content_files(self.resources.storage, document.id, content)
+        seconds = time.perf_counter() - self.started
+        return RunEnd(
+            JobStatus.COMPLETED,
+            JobStage.DONE,
+            1.0,
+            f"Completed in {seconds:.1f} s",
+            updates=self._result_columns(seconds),
+            engine=self._engine_used().lower(),
+            seconds=seconds,
+        )
+
+    # ---- stages -------------------------------------------------------------------------
+
+    async def _download(self, document: Document, source: Path) -> None:
+        try:
+            await self.resources.storage.download_to(document_key(str(document.id), ORIGINAL), source)
+        except StorageNotFound as exc:
+            raise DocatError("the uploaded file is missing from storage; upload it again") from exc
+
+    async def _extract(
+        self,
+        tracker: RunTracker,
+        plan: ProgressPlan,
+        source: Path,
+        password: str | None,
+        pages: list[int],
+        options: ExtractOptions,
+        profile: DocumentProfile,
+    ) -> None:
+        assert self.store is not None and self.inspection is not None
+        store, inspection = self.store, self.inspection
+        todo = [p for p in pages if p not in store.done]
+        all_ocr = bool(pages) and all(needs_ocr(inspection, options, p) for p in pages)
+        start, end = plan.span("extract")
+        total = max(1, len(pages))
+        await tracker.stage(
+            JobStage.OCR if all_ocr else JobStage.EXTRACTING,
+            start,
+            f"{'OCR of' if all_ocr else 'Extracting'} {len(todo)} page{'s' if len(todo) != 1 else ''}",
+        )
+        began = time.perf_counter()
+
+        async def on_chunk(result: list[PageContent]) -> None:
+            for page in result:
+                if page.needs_llm_ocr:
+                    self.held[page.page] = page
+            await store.save([p for p in result if not p.needs_llm_ocr])
+            done = len(store.done) + len(self.held)
+            tracker.advance(start + (end - start) * done / total, page=max(p.page for p in result))
+
+        chunks = chunk_pages(todo, inspection, options, self.resources.pdf_pool.workers)
+        await extract_chunks(self.resources.pdf_pool, source, password, chunks, options, profile, on_chunk)
+        self.extraction_ms = int((time.perf_counter() - began) * 1000)
+        ocr_pages = store.count("ocr")
+        await tracker.log(
+            f"Extracted {len(todo)} pages in {self.extraction_ms / 1000:.1f} s"
+            + (f" ({ocr_pages} by OCR)" if ocr_pages else "")
+        )
+
+    async def _llm_ocr(
+        self, tracker: RunTracker, plan: ProgressPlan, source: Path, password: str | None
+    ) -> None:
+        from jobs.enrichment import llm_ocr_pages
+
+        assert self.store is not None
+        store = self.store
+        start, end = plan.span("llm")
+        total = len(self.held)
+        await tracker.stage(JobStage.OCR, start, f"Reading {total} pages with the vision model")
+        done = 0
+
+        async def on_page(page: PageContent) -> None:
+            nonlocal done
+            self.held.pop(page.page, None)
+            await store.save([page], engine="llm_ocr")
+            done += 1
+            tracker.advance(start + (end - start) * done / total, page=page.page)
+
+        await llm_ocr_pages(self.resources, source, password, sorted(self.held), on_page)
+        await tracker.log(f"Vision model read {total} pages")
+
+    async def _translate(
+        self, tracker: RunTracker, plan: ProgressPlan, content: ExtractedContent, target: str
+    ) -> None:
+        from jobs.enrichment import translate_content
+
+        await tracker.stage(JobStage.TRANSLATING, plan.start("translate"), f"Translating to {target}")
+        stats = await translate_content(self.resources, content, target)
+        await tracker.log(
+            f"Translated {stats.segments} strings to {target} ({stats.cache_hits} from the cache)"
+        )
+
+    async def _render(
+        self,
+        tracker: RunTracker,
+        plan: ProgressPlan,
+        document: Document,
+        source: Path,
+        password: str | None,
+        content: ExtractedContent,
+        dual: bool,
+    ) -> None:
+        pool, storage = self.resources.pdf_pool, self.resources.storage
+        start, end = plan.span("render")
+        await tracker.stage(JobStage.RENDERING, start, "Rendering the translated PDF")
+        data = await pool.run(render_translated_pdf, str(source), password, content)
+        await write_pdf(storage, document.id, TRANSLATED_PDF[1], data)
+        self.formats.append(TRANSLATED_PDF[0])
+        if dual:
+            tracker.advance((start + end) / 2, message="Rendering the side-by-side PDF")
+            data = await pool.run(render_dual_pdf, str(source), password, content)
+            await write_pdf(storage, document.id, DUAL_PDF[1], data)
+            self.formats.append(DUAL_PDF[0])
+        await tracker.log("Rendered " + " and ".join(f.lower().replace("_", " ") for f in self.formats[1:]))
+
+    # ---- endings ------------------------------------------------------------------------
+
+    async def _interrupted(self, document: Document) -> bool:
+        """After a cancellation: True when it is handled (cancelled or superseded), False for a
+        shutdown, where the run goes back to QUEUED and the cancellation must propagate."""
+        row = await Document.get_or_none(id=self.document_id)
+        if row is None or row.run != self.run_number or row.status in TERMINAL_STATUSES:
+            logger.info("document %s run %d superseded; stopped", self.document_id, self.run_number)
+            return True
+        tracker = self.tracker
+        assert tracker is not None
+        if row.cancel_requested:
+            self._record_pages()
+            seconds = time.perf_counter() - self.started
+            await end_run(
+                self.resources,
+                document,
+                self.run_number,
+                RunEnd(
+                    JobStatus.CANCELLED,
+                    tracker.current_stage,
+                    tracker.progress,
+                    "Cancelled",
+                    updates=self._result_columns(seconds, completed=False),
+                    engine=self._engine_used().lower(),
+                    seconds=seconds,
+                ),
+                publisher=tracker.publisher,
+            )
+            return True
+        await Document.filter(id=self.document_id, run=self.run_number, status=JobStatus.PROCESSING).update(
+            status=JobStatus.QUEUED, stage=JobStage.QUEUED
+        )
+        await tracker.log("Interrupted (the worker is stopping); the job will resume", LogLevel.WARNING)
+        return False
+
+    async def _failed(self, document: Document, exc: Exception) -> RunEnd:
+        tracker = self.tracker
+        assert tracker is not None
+        if is_transient(exc):
+            if self.job_try < MAX_TRIES:
+                await self._retry_later(exc)  # raises Retry
+            logger.error("document %s: giving up after %d tries: %r", self.document_id, self.job_try, exc)
+            code, message = "INTERNAL", TRANSIENT_MESSAGE
+        else:
+            failure = failure_of(exc)
+            code, message = failure.code, failure.message
+            if code == "INTERNAL" and not isinstance(exc, DocatError):
+                logger.exception("document %s failed", self.document_id)
+            else:
+                logger.warning("document %s failed: %s: %s", self.document_id, code, message)
+        updates = await self._salvage(exc)
+        seconds = time.perf_counter() - self.started
+        return RunEnd(
+            JobStatus.FAILED,
+            tracker.current_stage,
+            tracker.progress,
+            f"Failed: {code}: {message}",
+            error_code=code,
+            error_message=message,
+            updates={**self._result_columns(seconds, completed=False), **updates},
+            engine=self._engine_used().lower(),
+            seconds=seconds,
+        )
+
+    async def _retry_later(self, exc: Exception) -> None:
+        delay = RETRY_BASE_SECONDS * 2 ** (self.job_try - 1)
+        logger.warning(
+            "document %s: transient error (try %d of %d), again in %.0f s: %r",
+            self.document_id,
+            self.job_try,
+            MAX_TRIES,
+            delay,
+            exc,
+        )
+        with contextlib.suppress(Exception):  # the database may be the thing that is down
+            await Document.filter(
+                id=self.document_id, run=self.run_number, status=JobStatus.PROCESSING
+            ).update(status=JobStatus.QUEUED, stage=JobStage.QUEUED)
+            assert self.tracker is not None
+            await self.tracker.log(
+                f"A service was briefly unavailable; trying again in {delay:.0f} s", LogLevel.WARNING
+            )
+        raise Retry(defer=delay) from exc
+
+    async def _salvage(self, exc: Exception) -> dict[str, Any]:
+        """After extraction, a failure (a provider giving up, a render error) keeps the content
+        extracted so far; only the vision model's missing pages fall back to their text layer."""
+        store, inspection = self.store, self.inspection
+        if store is None or inspection is None or not (self.content or store.done or self.held):
+            return {}
+        if not isinstance(exc, ProviderError) and self.content is None:
+            return {}  # extraction itself failed: a partial result would mislead
+        try:
+            if self.held:
+                await store.save(sorted(self.held.values(), key=lambda p: p.page))
+                self.held.clear()
+            content = self.content or await store.load_content(
+                title=inspection.title, extraction_ms=self.extraction_ms
+            )
+            formats = [
+                "ORIGINAL",
+                *await write_content_files(self.resources.storage, self.document_id, content),
+            ]
+        except Exception:
+            logger.exception("document %s: extracted content not saved", self.document_id)
+            return {}
+        return {"formats": formats}
+
+    # ---- small parts --------------------------------------------------------------------
+
+    def _password(self) -> str | None:
+        if not self.password_token:
+            return None
+        # A ValueError here means the API and this worker have different SECRET_KEYs: INTERNAL.
+        return decrypt_secret(self.settings.signing_key, self.password_token, purpose=PASSWORD_PURPOSE)
+
+    def _engine_used(self) -> str:
+        if self.store is None:
+            return "AUTO"
+        if self.store.count("llm_ocr"):
+            return "LLM_OCR"
+        return "OCR" if self.store.count("ocr") else "TEXT"
+
+    def _result_columns(self, seconds: float, *, completed: bool = True) -> dict[str, Any]:
+        columns: dict[str, Any] = {"processing_ms": int(seconds * 1000)}
+        if self.store is not None:
+            columns["engine"] = self._engine_used()
+        if completed:
+            columns["formats"] = self.formats
+        return columns
+
+    def _record_pages(self) -> None:
+        if self.store is not None:
+            for engine in ("text", "ocr", "llm_ocr"):
+                metrics.record_pages_processed(engine, self.store.count(engine))
+
+
+async def _provider_configured(resources: Resources) -> bool:
+    from jobs.enrichment import provider_configured
+
+    return await provider_configured(resources)
+
+
+def _uncancel() -> None:
+    # The job swallowed a cancellation it asked for itself (cancelDocument, a newer run):
+    # clear the request so timeouts and task groups later in this task behave.
+    task = asyncio.current_task()
+    if task is not None:
+        task.uncancel()

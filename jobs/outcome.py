@@ -1,0 +1,142 @@
+"""How a run ends: one conditional write, one settlement, one log line, one terminal event.
+
+    ended = await end_run(resources, doc, run, RunEnd(JobStatus.COMPLETED, JobStage.DONE, 1.0, ...))
+
+Used by the job (jobs/documents.py) and by the recovery sweep (jobs/recovery.py),
+so a document reaches COMPLETED, FAILED or CANCELLED the same way whoever ends it.
+
+The write is conditional on the run and on the document not being terminal
+yet: a superseded run (reprocessed, or re-queued by recovery) or a second
+sweeper changes nothing, and then nothing is charged or published either.
+Credits are settled once per run (docat.credits.settle is idempotent per
+document and run): the pages saved for the run, 1 per text page and 5 per OCR
+page, and the rest of the hold goes back.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from docat import metrics
+from docat.credits import CREDITS_PER_OCR_PAGE, CREDITS_PER_TEXT_PAGE, settle
+from docat.resources import Resources
+from jobs.progress import ProgressPublisher
+from models import TERMINAL_STATUSES, Document, DocumentPage, JobStage, JobStatus, LogLevel, ProcessingLog
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class PageTally:
+    text_pages: int = 0
+    ocr_pages: int = 0
+
+    @property
+    def pages(self) -> int:
+        return self.text_pages + self.ocr_pages
+
+    @property
+    def credits(self) -> int:
+        return self.text_pages * CREDITS_PER_TEXT_PAGE + self.ocr_pages * CREDITS_PER_OCR_PAGE
+
+
+async def tally_pages(document_id: uuid.UUID, run: int) -> PageTally:
+    """The pages this run saved: what it is charged for."""
+    rows = DocumentPage.filter(document_id=document_id, run=run)
+    ocr = await rows.filter(ocr=True).count()
+    text = await rows.filter(ocr=False).count()
+    return PageTally(text_pages=text, ocr_pages=ocr)
+
+
+@dataclass(slots=True)
+class RunEnd:
+    status: JobStatus
+    stage: JobStage
+    progress: float
+    message: str
+    error_code: str | None = None
+    error_message: str | None = None
+    # Other Document columns to write with the status (engine, processing_ms, formats...).
+    updates: dict[str, Any] = field(default_factory=dict)
+    # Engine label for the processing-time metric (auto/text/ocr/llm_ocr).
+    engine: str = "auto"
+    seconds: float | None = None
+
+
+def _credit_description(end: RunEnd, tally: PageTally, filename: str) -> str:
+    pages = f"{tally.pages} page{'s' if tally.pages != 1 else ''}"
+    if tally.ocr_pages:
+        pages += f" ({tally.ocr_pages} OCR)"
+    verb = {JobStatus.COMPLETED: "processed", JobStatus.CANCELLED: "cancelled after"}.get(
+        end.status, "failed after"
+    )
+    return f"{filename}: {verb} {pages}"[:500]
+
+
+async def end_run(
+    resources: Resources,
+    document: Document,
+    run: int,
+    end: RunEnd,
+    *,
+    publisher: ProgressPublisher | None = None,
+) -> bool:
+    """Make `run` of `document` terminal; False (and nothing done) if it was not current."""
+    now = datetime.now(UTC)
+    values: dict[str, Any] = {
+        "status": end.status,
+        "stage": end.stage,
+        "progress": end.progress,
+        "finished_at": now,
+        "heartbeat_at": now,
+        **end.updates,
+    }
+    if end.status == JobStatus.COMPLETED:
+        values["progress"] = 1.0
+    if end.error_code is not None:
+        values["error_code"] = end.error_code
+        values["error_message"] = end.error_message
+    changed = (
+        await Document.filter(id=document.id, run=run).exclude(status__in=TERMINAL_STATUSES).update(**values)
+    )
+    if not changed:
+        return False
+
+    tally = await tally_pages(document.id, run)
+    try:
+        await settle(
+            resources.settings,
+            document.id,
+            run,
+            tally.credits,
+            _credit_description(end, tally, document.filename),
+        )
+    except Exception:
+        # The row is terminal already; a hold that could not be released is visible in the
+        # user's credits_reserved and the next settle attempt (recovery) is idempotent.
+        logger.exception("credits of document %s run %d not settled", document.id, run)
+
+    level = LogLevel.INFO if end.status == JobStatus.COMPLETED else LogLevel.WARNING
+    if end.status == JobStatus.FAILED:
+        level = LogLevel.ERROR
+    message = end.message
+    if tally.pages:
+        message += f"; {tally.credits} credits for {tally.pages} pages"
+    await ProcessingLog.create(document_id=document.id, level=level, stage=end.stage, message=message)
+
+    publisher = publisher or ProgressPublisher(resources.bus, document.id, document.owner_id, run=run)
+    await publisher.progress(
+        end.status, end.stage, values["progress"], page_count=document.page_count, message=message
+    )
+
+    status = end.status.value.lower()
+    metrics.record_document_processed(status)
+    if end.seconds is not None:
+        metrics.observe_pdf_processing(end.engine, status, end.seconds)
+    if end.error_code is not None:
+        metrics.record_error(end.error_code)
+    return True

@@ -1,0 +1,141 @@
+"""The pages of one run: saved as soon as they are done, read back to build the result.
+
+    store = PageStore(resources, tracker.publisher, document_id, run, page_count)
+    await store.resume(llm=False)          # pages an earlier try of this run already saved
+    await store.save(pages)                # DocumentPage rows + a PageResult event per page
+    content = await store.load_content(title, extraction_ms)
+
+Only small per-page figures (OCR or not, confidence, words) stay in memory
+while a document is extracted; the blocks live in DocumentPage rows until the
+result is assembled once at the end. A page's row is its final state (for
+LLM_OCR: the vision model's blocks), so the `documentPages` subscription can
+replay rows without ever showing a page twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from docat.resources import Resources
+from jobs.llm.ocr import LLM_OCR_CONFIDENCE
+from jobs.pdf.content import ContentBlock, ExtractedContent, PageContent
+from jobs.pdf.extract import count_words
+from jobs.pdf.ocr import estimate_confidence
+from jobs.pdf.pipeline import assemble
+from jobs.progress import ProgressPublisher
+from models import DocumentPage
+
+_NOT_COUNTED = ("HEADER", "FOOTER")
+# Rows read per query when the result is assembled.
+_READ_BATCH = 200
+
+
+@dataclass(frozen=True, slots=True)
+class PageRecord:
+    page: int
+    engine: str  # text / ocr / llm_ocr: how this page was read
+    confidence: float
+    word_count: int
+
+    @property
+    def ocr(self) -> bool:
+        return self.engine != "text"
+
+
+def _words(blocks: Sequence[ContentBlock]) -> int:
+    return sum(count_words(b) for b in blocks if b.type not in _NOT_COUNTED)
+
+
+class PageStore:
+    def __init__(
+        self,
+        resources: Resources,
+        publisher: ProgressPublisher,
+        document_id: uuid.UUID,
+        run: int,
+        page_count: int,
+    ) -> None:
+        self.resources = resources
+        self.publisher = publisher
+        self.document_id = document_id
+        self.run = run
+        self.page_count = page_count
+        self.records: dict[int, PageRecord] = {}
+
+    @property
+    def done(self) -> set[int]:
+        return set(self.records)
+
+    def count(self, engine: str) -> int:
+        return sum(1 for r in self.records.values() if r.engine == engine)
+
+    async def resume(self, *, llm: bool) -> int:
+        """Pick up the pages an earlier try of this run saved (a retry after a transient error)."""
+        rows = await DocumentPage.filter(document_id=self.document_id, run=self.run).values(
+            "page", "blocks", "ocr"
+        )
+        for row in rows:
+            blocks = [ContentBlock.from_dict(b) for b in row["blocks"]]
+            if not row["ocr"]:
+                engine, confidence = "text", 1.0
+            elif llm:
+                engine, confidence = "llm_ocr", LLM_OCR_CONFIDENCE
+            else:
+                engine = "ocr"
+                confidence = estimate_confidence(" ".join(b.text for b in blocks))
+            self.records[row["page"]] = PageRecord(row["page"], engine, confidence, _words(blocks))
+        return len(rows)
+
+    async def save(self, pages: Sequence[PageContent], *, engine: str | None = None) -> None:
+        """Save pages (one INSERT) and publish each; `engine` overrides the per-page guess."""
+        if not pages:
+            return
+        rows = []
+        for page in pages:
+            blocks = [b.to_dict() for b in page.blocks]
+            rows.append(
+                DocumentPage(
+                    document_id=self.document_id,
+                    run=self.run,
+                    page=page.page,
+                    page_count=self.page_count,
+                    blocks=blocks,
+                    ocr=page.ocr,
+                )
+            )
+            used = engine or ("ocr" if page.ocr else "text")
+            self.records[page.page] = PageRecord(page.page, used, page.confidence, page.word_count)
+        # ignore_conflicts: a page saved twice (never expected) keeps its first row.
+        await DocumentPage.bulk_create(rows, ignore_conflicts=True)
+        for page, row in zip(pages, rows, strict=True):
+            await self.publisher.page_done(page.page, self.page_count, row.blocks)
+
+    async def load_content(self, *, title: str | None, extraction_ms: int) -> ExtractedContent:
+        """The whole result, assembled from the saved rows in page order."""
+        pages: list[PageContent] = []
+        last = 0
+        while True:
+            rows = (
+                await DocumentPage.filter(document_id=self.document_id, run=self.run, page__gt=last)
+                .order_by("page")
+                .limit(_READ_BATCH)
+                .values("page", "blocks")
+            )
+            if not rows:
+                break
+            for row in rows:
+                record = self.records.get(row["page"])
+                blocks = [ContentBlock.from_dict(b) for b in row["blocks"]]
+                pages.append(
+                    PageContent(
+                        page=row["page"],
+                        blocks=blocks,
+                        ocr=record.ocr if record else False,
+                        confidence=record.confidence if record else 1.0,
+                        word_count=record.word_count if record else _words(blocks),
+                    )
+                )
+            last = rows[-1]["page"]
+        return assemble(pages, page_count=self.page_count, metadata_title=title, extraction_ms=extraction_ms)

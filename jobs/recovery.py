@@ -1,0 +1,164 @@
+"""No job is lost: the sweep that finds runs whose worker died and runs them again.
+
+    report = await sweep(resources)                    # one pass
+    async with start_recovery(resources): ...          # a pass every recovery_interval_seconds
+
+Every worker process runs the periodic sweep (jobs/worker.py), and so does the
+embedded API for its in-process queue (docat/resources.py). Two cases:
+
+- PROCESSING with a heartbeat older than `job_stale_seconds`: its worker was
+  killed (SIGKILL, OOM, a lost machine) or hung. arq would only hand the job
+  out again once its in-progress key expires (job timeout + 10 s, half an hour
+  by default), so the sweep does it: the document gets a new run (run + 1,
+  attempts + 1) and the queue a job for it carrying the old job's encrypted
+  password (`JobQueue.requeue`). A late write of the old run changes nothing:
+  every write of a job is conditional on its run.
+- QUEUED, queued (heartbeat_at, stamped by the queue) longer than that, and the
+  queue has no job for the run: Redis lost it, the job timed out, or the
+  process holding it in memory restarted. Same treatment. Embedded mode
+  checks this once at start-up only: a running in-process queue cannot lose
+  a job, while documents created by other means (tests, scripts) may be
+  QUEUED on purpose.
+
+A document already interrupted `job_max_attempts - 1` times is FAILED instead
+(INTERNAL "processing was interrupted repeatedly"), charged for the pages its
+last run saved. Each transition is one conditional UPDATE on (id, run,
+status): when two sweepers see the same document, exactly one changes it and
+only that one enqueues. A cancelled document is ended CANCELLED, not re-run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from tortoise.expressions import Q
+
+from docat.resources import Resources
+from jobs.outcome import RunEnd, end_run
+from jobs.progress import ProgressPublisher
+from models import Document, JobStage, JobStatus, LogLevel, ProcessingLog
+
+logger = logging.getLogger(__name__)
+
+INTERRUPTED_MESSAGE = "processing was interrupted repeatedly"
+# Documents looked at per pass; a backlog drains over the next passes.
+BATCH = 200
+
+
+@dataclass(slots=True)
+class SweepReport:
+    requeued: int = 0
+    failed: int = 0
+    cancelled: int = 0
+
+
+async def sweep(resources: Resources, *, queued: bool = True, now: datetime | None = None) -> SweepReport:
+    """One pass over stale PROCESSING runs and (with `queued`) QUEUED runs without a job."""
+    settings = resources.settings
+    moment = now or datetime.now(UTC)
+    cutoff = moment - timedelta(seconds=settings.job_stale_seconds)
+    report = SweepReport()
+    # A heartbeat is written at claim time; a row without one counts from its creation.
+    stale = Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
+    processing = (
+        await Document.filter(stale, status=JobStatus.PROCESSING).order_by("heartbeat_at").limit(BATCH)
+    )
+    for document in processing:
+        await _recover(resources, document, "its worker stopped responding", report)
+    if queued:
+        waiting = await Document.filter(stale, status=JobStatus.QUEUED).order_by("created_at").limit(BATCH)
+        for document in waiting:
+            if not await resources.queue.pending(document.id, document.run):
+                await _recover(resources, document, "its queued job was lost", report)
+    if report.requeued or report.failed or report.cancelled:
+        logger.warning(
+            "recovery: %d re-queued, %d failed, %d cancelled",
+            report.requeued,
+            report.failed,
+            report.cancelled,
+        )
+    return report
+
+
+async def _recover(resources: Resources, document: Document, why: str, report: SweepReport) -> None:
+    settings = resources.settings
+    run, status = document.run, document.status
+    if document.cancel_requested:
+        if await end_run(
+            resources,
+            document,
+            run,
+            RunEnd(JobStatus.CANCELLED, document.stage, document.progress, f"Cancelled ({why})"),
+        ):
+            report.cancelled += 1
+        return
+    if document.attempts + 1 >= settings.job_max_attempts:
+        if await end_run(
+            resources,
+            document,
+            run,
+            RunEnd(
+                JobStatus.FAILED,
+                document.stage,
+                document.progress,
+                f"Failed: INTERNAL: {INTERRUPTED_MESSAGE} ({why})",
+                error_code="INTERNAL",
+                error_message=INTERRUPTED_MESSAGE,
+            ),
+        ):
+            report.failed += 1
+        return
+    now = datetime.now(UTC)
+    moved = await Document.filter(id=document.id, run=run, status=status).update(
+        status=JobStatus.QUEUED,
+        stage=JobStage.QUEUED,
+        run=run + 1,
+        attempts=document.attempts + 1,
+        progress=0.0,
+        heartbeat_at=now,
+        started_at=None,
+    )
+    if not moved:
+        return  # another sweeper, the job itself or the user got there first
+    attempt = document.attempts + 2
+    await ProcessingLog.create(
+        document_id=document.id,
+        level=LogLevel.WARNING,
+        stage=JobStage.QUEUED,
+        message=f"Re-queued because {why} (attempt {attempt} of {settings.job_max_attempts})",
+    )
+    publisher = ProgressPublisher(resources.bus, document.id, document.owner_id, run=run + 1)
+    await publisher.progress(JobStatus.QUEUED, JobStage.QUEUED, 0.0, page_count=document.page_count)
+    await resources.queue.requeue(document.id, run, run + 1)
+    report.requeued += 1
+
+
+async def _sweep_forever(resources: Resources) -> None:
+    # With Redis, a job can be lost outside this process (a Redis restart, a timed-out job):
+    # QUEUED documents are checked on every pass. In-process, at start-up only (see above).
+    every_pass = resources.settings.redis_url is not None
+    first = True
+    while True:
+        try:
+            await sweep(resources, queued=first or every_pass)
+        except Exception:  # the database is away now; the next pass tries again
+            logger.exception("recovery sweep failed")
+        first = False
+        await asyncio.sleep(resources.settings.recovery_interval_seconds)
+
+
+@contextlib.asynccontextmanager
+async def start_recovery(resources: Resources) -> AsyncIterator[None]:
+    """Sweep now and then every `recovery_interval_seconds`, until the block exits."""
+    task = asyncio.create_task(_sweep_forever(resources), name="docat-recovery")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -1,0 +1,112 @@
+"""`docat worker`: an arq worker that runs process_document, any number per machine.
+
+    run_worker(settings)                    # what `docat worker` calls; blocks until SIGTERM/SIGINT
+    arq.worker.create_worker(worker_settings(settings))   # the same, for tests and tools
+
+Start-up builds the same Resources as the API (docat/resources.py) into
+`ctx["resources"]`, then starts what every worker runs beside its jobs:
+
+- the recovery sweep (jobs/recovery.py), every `recovery_interval_seconds`:
+  runs whose worker was killed are re-queued, so no job is lost;
+- heartbeat, queue depth and the metrics port (jobs/monitoring.py);
+- the retention sweep as an arq cron job, hourly; `unique` cron jobs get one
+  job id per scheduled time, so one worker of the fleet runs each.
+
+On SIGTERM arq cancels the running jobs: each puts its run back to QUEUED and
+arq hands the job to the next worker (it resumes after the pages it saved).
+Nothing goes through arq's abort: cancelDocument works through the
+document's cancel_requested flag, which the job polls every half second.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import AsyncExitStack
+from typing import Any
+
+from arq.connections import RedisSettings
+from arq.cron import cron
+from arq.worker import Worker, func
+
+from docat.logging import configure_logging
+from docat.queue import JOB_FUNCTION
+from docat.resources import Resources, open_resources
+from docat.settings import ConfigurationError, Settings
+from jobs.documents import MAX_TRIES, process_document
+from jobs.monitoring import worker_monitoring
+from jobs.recovery import start_recovery
+from jobs.retention import sweep_retention
+
+logger = logging.getLogger(__name__)
+
+# Results are read by nobody (the database has the outcome); keep them briefly for debugging.
+KEEP_RESULT_SECONDS = 300
+# arq's own try limit stays above the job's (jobs.documents.MAX_TRIES), so the job always gets
+# to record its own final failure; a shutdown redelivery also counts as a try.
+ARQ_MAX_TRIES = MAX_TRIES + 3
+HEALTH_CHECK_SECONDS = 30
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    settings: Settings = ctx["settings"]
+    configure_logging(settings.log_level, settings.log_json)
+    stack = AsyncExitStack()
+    try:
+        resources = await stack.enter_async_context(open_resources(settings, run_jobs=False))
+        await stack.enter_async_context(start_recovery(resources))
+        await stack.enter_async_context(
+            worker_monitoring(settings, ctx["redis"], queue_name=settings.queue_name)
+        )
+    except BaseException:
+        await stack.aclose()
+        raise
+    ctx["resources"] = resources
+    ctx["exit_stack"] = stack
+    logger.info(
+        "worker ready: queue %s, %d jobs at once, %d PDF processes",
+        settings.queue_name,
+        settings.worker_max_jobs,
+        resources.pdf_pool.workers,
+    )
+
+
+async def shutdown(ctx: dict[str, Any]) -> None:
+    stack: AsyncExitStack | None = ctx.pop("exit_stack", None)
+    if stack is not None:
+        await stack.aclose()
+
+
+async def retention(ctx: dict[str, Any]) -> None:
+    resources: Resources = ctx["resources"]
+    await sweep_retention(resources)
+
+
+def worker_settings(settings: Settings) -> dict[str, Any]:
+    """arq Worker arguments (arq accepts this dict wherever it takes a WorkerSettings class)."""
+    if not settings.redis_url:
+        raise ConfigurationError("`docat worker` needs REDIS_URL (the arq queue)")
+    return {
+        "functions": [
+            func(
+                process_document,
+                name=JOB_FUNCTION,
+                max_tries=ARQ_MAX_TRIES,
+                timeout=settings.job_timeout_seconds,
+            )
+        ],
+        "cron_jobs": [cron(retention, name="docat:retention", minute={17}, timeout=600)],
+        "queue_name": settings.queue_name,
+        "redis_settings": RedisSettings.from_dsn(settings.redis_url),
+        "on_startup": startup,
+        "on_shutdown": shutdown,
+        "ctx": {"settings": settings},
+        "max_jobs": settings.worker_max_jobs,
+        "job_timeout": settings.job_timeout_seconds,
+        "keep_result": KEEP_RESULT_SECONDS,
+        "health_check_interval": HEALTH_CHECK_SECONDS,
+    }
+
+
+def run_worker(settings: Settings) -> None:
+    """Run one worker process until it is told to stop (SIGTERM, SIGINT)."""
+    Worker(**worker_settings(settings)).run()
