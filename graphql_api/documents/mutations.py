@@ -35,6 +35,9 @@ class DocumentMutations:
         context = info.context
         caller = await context.require_user()
         resources = context.resources
+        # Uploads an hour per tier (docat.rate_limits); counted before any byte is read.
+        if (limiter := resources.extras.get("rate_limiter")) is not None:
+            await limiter.hit_upload(context, caller)
         # Everything that needs only the input fails before a byte of the file is read.
         validated = parse_options(options)
         await ensure_provider(resources, validated)
