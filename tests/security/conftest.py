@@ -28,6 +28,20 @@ from tests.fixtures.graphql_client import GraphQLClient
 PDF_BYTES = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
+def text_pdf(pages: int, token: str | None = None) -> bytes:
+    """A PDF with a text layer; `token` makes its bytes (and sha256) unique, so no result cache hit."""
+    import pymupdf
+
+    token = token or uuid.uuid4().hex
+    doc = pymupdf.open()
+    for number in range(1, pages + 1):
+        page = doc.new_page()
+        page.insert_text((72, 80), f"Page {number} of {token}", fontsize=12)
+    data: bytes = doc.tobytes()
+    doc.close()
+    return data
+
+
 def random_address() -> str:
     return f"10.{random.randint(0, 255)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
 

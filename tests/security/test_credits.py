@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
+import pytest
 from starlette.applications import Starlette
 
 from docat import credits
@@ -13,7 +15,7 @@ from graphql_api.relay import to_global_id
 from models import CreditLog, Document, JobStatus, Tier, User
 from tests.conftest import PASSWORD
 from tests.fixtures.graphql_client import GraphQLClient, unique_email
-from tests.security.conftest import make_document
+from tests.security.conftest import make_document, text_pdf
 
 CREDIT_LOGS = """
 query { creditLogs(first: 50) { totalCount edges { node { amount balanceAfter description document { id } } } } }"""
@@ -171,3 +173,39 @@ async def test_credit_logs_are_the_callers_own(
     assert theirs == {"totalCount": 0, "edges": []}
     assert PASSWORD  # the shared fixtures' password; other_user logs in with it elsewhere
     assert other_user.email != user.email
+
+
+UPLOAD = """
+mutation($file: Upload!, $options: ProcessingOptionsInput) {
+  uploadDocument(file: $file, options: $options) { id status }
+}"""
+
+
+async def test_concurrent_uploads_never_spend_past_the_limit(
+    client: GraphQLClient,
+    app: Starlette,
+    settings: Settings,
+    user: User,
+    user_token: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """8 uploads of 4 pages (4 credits each with engine TEXT) race for a limit of 12: 3 win."""
+    queued: list[Any] = []
+
+    async def hold_the_job(document_id: Any, run: int, *, password: str | None = None) -> None:
+        # The jobs never run, so no hold is settled or released while the uploads race.
+        queued.append(document_id)
+
+    monkeypatch.setattr(app.state.resources.queue, "enqueue", hold_the_job)
+    await User.filter(id=user.id).update(credits_limit_override=12)
+    uploads = [
+        client.upload(UPLOAD, {"options": {"engine": "TEXT"}}, "file", text_pdf(4), token=user_token)
+        for _ in range(8)
+    ]
+    results = await asyncio.gather(*uploads)
+    codes = sorted(str(r.codes) for r in results)
+    assert codes == ["['INSUFFICIENT_CREDITS']"] * 5 + ["[]"] * 3, [r.body for r in results]
+    fresh = await User.get(id=user.id)
+    assert (fresh.credits_used, fresh.credits_reserved) == (0, 12)
+    assert len(queued) == 3
+    assert await Document.filter(owner_id=user.id).count() == 3
