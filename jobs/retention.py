@@ -52,6 +52,7 @@ TEMP_MAX_AGE = timedelta(hours=24)
 # backlog (the first sweep after lowering retention_days) drains over a few runs.
 BATCH_SIZE = 100
 MAX_BATCHES = 20
+_LOCK_KEY = "retention_lock"
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,8 +174,22 @@ async def delete_expired_documents(
 # ---- the sweep -------------------------------------------------------------
 
 
+def sweep_lock(resources: Resources) -> asyncio.Lock:
+    """One sweep at a time in a process; tests hold it to keep the embedded periodic sweep
+    (graphql_api/background.py) from running in the middle of their own."""
+    lock = resources.extras.get(_LOCK_KEY)
+    if not isinstance(lock, asyncio.Lock):
+        lock = resources.extras[_LOCK_KEY] = asyncio.Lock()
+    return lock
+
+
 async def sweep_retention(resources: Resources, *, now: datetime | None = None) -> RetentionReport:
     """One full pass: old temp files, then expired documents."""
+    async with sweep_lock(resources):
+        return await _sweep(resources, now)
+
+
+async def _sweep(resources: Resources, now: datetime | None) -> RetentionReport:
     settings = resources.settings
     moment = now or datetime.now(UTC)
     temp_removed = await remove_old_temp_files(temp_dir(settings), now=moment.timestamp())
@@ -203,6 +218,7 @@ __all__ = [
     "RetentionReport",
     "delete_expired_documents",
     "remove_old_temp_files",
+    "sweep_lock",
     "sweep_retention",
     "temp_dir",
 ]

@@ -7,6 +7,7 @@ import hashlib
 import os
 import time
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,13 @@ from tortoise.transactions import in_transaction
 from docat.admin_settings import clear_cache, set_setting
 from docat.resources import Resources
 from docat.storage import Storage, document_key
-from jobs.retention import delete_expired_documents, remove_old_temp_files, sweep_retention, temp_dir
+from jobs.retention import (
+    delete_expired_documents,
+    remove_old_temp_files,
+    sweep_lock,
+    sweep_retention,
+    temp_dir,
+)
 from models import Document, DocumentPage, JobStatus, ProcessingLog, User
 from models.credits import CreditLog
 
@@ -29,8 +36,11 @@ RECENT = NOW - timedelta(days=RETENTION_DAYS - 10)
 
 
 @pytest.fixture
-def resources(app: Starlette) -> Resources:
-    return app.state.resources  # type: ignore[no-any-return]
+async def resources(app: Starlette) -> AsyncIterator[Resources]:
+    """The app's resources, with its own periodic sweep held off while a test sweeps."""
+    resources: Resources = app.state.resources
+    async with sweep_lock(resources):
+        yield resources
 
 
 async def make_document(
@@ -205,9 +215,10 @@ async def test_temp_files_older_than_a_day_are_removed(tmp_path: Path) -> None:
     assert await remove_old_temp_files(tmp_path / "missing") == 0
 
 
-async def test_the_sweep_reads_retention_days_from_the_admin_settings(
-    resources: Resources, user: User
-) -> None:
+async def test_the_sweep_reads_retention_days_from_the_admin_settings(app: Starlette, user: User) -> None:
+    # No `resources` fixture: this test runs the locked sweep itself. Should the app's own
+    # periodic sweep run meanwhile, it waits for the lock and then finds nothing left.
+    resources: Resources = app.state.resources
     storage = resources.storage
     ten_days = await make_document(storage, user, JobStatus.COMPLETED, NOW - timedelta(days=10))
     age_file(temp_dir(resources.settings) / "stale.bin", 30)
@@ -218,6 +229,7 @@ async def test_the_sweep_reads_retention_days_from_the_admin_settings(
         await set_setting("retention_days", None)
         clear_cache()
     assert report.temp_files_removed >= 1
+    assert report.documents_deleted >= 1
     assert not (temp_dir(resources.settings) / "stale.bin").exists()
     assert not await exists(ten_days)
     assert await files_of(storage, ten_days) == [False, False]
