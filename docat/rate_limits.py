@@ -9,6 +9,9 @@ applies within seconds, without a restart.
   address, in a moving window. Every attempt counts, successful or not, and
   is counted before the password is checked: concurrent guesses cannot slip
   through between a check and a count.
+- sign-ups (per client address) and password changes (per user) have windows
+  of their own with the same number: both answer whether an email or a
+  password is right.
 - uploads: `rate_uploads_<tier>_per_hour` per user, in a moving window.
 - requests: `rate_requests_per_minute` GraphQL operations per user (per
   client address when anonymous), in a fixed window: one counter per hit is
@@ -87,6 +90,24 @@ class RateLimiter:
                 f"too many login attempts; at most {per_minute} a minute per email and per address",
                 retry_after=max(refused),
             )
+
+    async def hit_register(self, context: ClientContext) -> None:
+        """Sign-ups per client address (its own window: "already exists" reveals accounts)."""
+        per_minute = await self._setting("rate_login_per_minute")
+        wait = await self._hit(
+            self.moving, RateLimitItemPerMinute(per_minute), "register", context.client_address
+        )
+        if wait is not None:
+            raise RateLimited(
+                f"too many sign-ups; at most {per_minute} a minute per address", retry_after=wait
+            )
+
+    async def hit_password_change(self, user: User) -> None:
+        """Password changes per user: a stolen token must not become a password oracle."""
+        per_minute = await self._setting("rate_login_per_minute")
+        wait = await self._hit(self.moving, RateLimitItemPerMinute(per_minute), "password", str(user.id))
+        if wait is not None:
+            raise RateLimited(f"too many password changes; at most {per_minute} a minute", retry_after=wait)
 
     async def hit_upload(self, context: ClientContext, user: User) -> None:
         tier = user.tier.value.lower()

@@ -37,13 +37,15 @@ class UserMutations:
     async def register(self, info: Info, input: RegisterInput) -> AuthPayload:
         if not await get_setting(info.context.settings, "registration_open"):
             raise Forbidden("registration is closed; ask an administrator for an account")
+        # "Already exists" tells whether an email has an account: sign-ups are throttled too.
+        if (limiter := info.context.resources.extras.get("rate_limiter")) is not None:
+            await limiter.hit_register(info.context)
         user = await accounts.create_user(input.email, input.password, name=input.name)
         return auth_payload(info, user)
 
     @strawberry.mutation(description="Exchange email and password for an access token.")
     async def login(self, info: Info, email: str, password: str) -> AuthPayload:
-        limiter = info.context.resources.extras.get("rate_limiter")
-        if limiter is not None:
+        if (limiter := info.context.resources.extras.get("rate_limiter")) is not None:
             await limiter.hit_login(info.context, email)
         user = await accounts.check_credentials(email, password)
         return auth_payload(info, user)
@@ -51,6 +53,9 @@ class UserMutations:
     @strawberry.mutation(description="Change the caller's password; every older token stops working.")
     async def change_password(self, info: Info, current_password: str, new_password: str) -> bool:
         user = await info.context.require_user()
+        # A stolen token must not become a way to guess the password behind it.
+        if (limiter := info.context.resources.extras.get("rate_limiter")) is not None:
+            await limiter.hit_password_change(user)
         await accounts.change_password(user, current_password, new_password)
         return True
 

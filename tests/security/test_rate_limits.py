@@ -64,6 +64,22 @@ async def test_login_is_limited_per_address_across_emails(client: GraphQLClient)
     assert codes == [["UNAUTHENTICATED"]] * 5 + [["RATE_LIMITED"]]
 
 
+async def test_password_changes_and_sign_ups_are_throttled(
+    client: GraphQLClient, user: User, user_token: str, restore_limits: None
+) -> None:
+    change = 'mutation($c: String!) { changePassword(currentPassword: $c, newPassword: "whatever-else") }'
+    codes = [(await client.execute(change, {"c": f"guess-{i}-xx"}, token=user_token)).codes for i in range(6)]
+    assert codes == [["UNAUTHENTICATED"]] * 5 + [["RATE_LIMITED"]]
+    await set_setting("registration_open", "true")
+    try:
+        register = "mutation($i: RegisterInput!) { register(input: $i) { user { email } } }"
+        taken = {"i": {"email": user.email, "password": PASSWORD}}
+        codes = [(await client.execute(register, taken)).codes for _ in range(6)]
+        assert codes == [["BAD_USER_INPUT"]] * 5 + [["RATE_LIMITED"]]
+    finally:
+        await set_setting("registration_open", None)
+
+
 async def test_a_changed_login_limit_applies_without_restart(
     client: GraphQLClient, user: User, admin_token: str, restore_limits: None, app: Starlette
 ) -> None:
