@@ -25,6 +25,7 @@ import pymupdf
 
 from bench.compare_env import ensure_venv, run_tool
 from bench.corpus import CORPORA, Truth, corpus
+from bench.procs import ROOT
 from bench.structure import PageOutput, score
 from jobs.pdf.content import ExtractedContent
 from jobs.pdf.markdown import to_markdown
@@ -32,19 +33,22 @@ from jobs.pdf.options import ExtractOptions
 from jobs.pdf.pipeline import run_pipeline
 
 COMPARED = ("pymupdf4llm", "pymupdf4llm-nolayout", "pdfplumber")
+# A real 117-page pdflatex document from the shared corpus (text, figures, no ruled tables).
+REAL_DOCUMENT = ROOT.parent / "shared/corpus/sample-files/009-pdflatex-geotopo/GeoTopo-komprimiert.pdf"
 
 
-def time_raw(path: Path) -> float:
+def time_raw(path: Path, pages: int | None = None) -> float:
     started = time.perf_counter()
     with pymupdf.open(path) as doc:
-        for page in doc:
-            page.get_text("dict")
+        for number in range(pages or doc.page_count):
+            doc[number].get_text("dict")
     return time.perf_counter() - started
 
 
-def time_ours(path: Path) -> tuple[float, ExtractedContent]:
+def time_ours(path: Path, pages: int | None = None) -> tuple[float, ExtractedContent]:
+    options = ExtractOptions(pages=tuple(range(1, pages + 1)) if pages else None)
     started = time.perf_counter()
-    content = run_pipeline(path, ExtractOptions())
+    content = run_pipeline(path, options)
     to_markdown(content)
     return time.perf_counter() - started, content
 
@@ -65,14 +69,14 @@ def tool_outputs(result: dict[str, Any]) -> list[PageOutput]:
     return [PageOutput(o["page"], o["text"], o["tables"], [] if plain else None) for o in result["outputs"]]
 
 
-def _measure_corpus(kind: str, pages: int, reps: int, budget: float) -> dict[str, Any]:
-    path, truth = corpus(kind, pages)
+def _measure(path: Path, truth: Truth, pages: int, reps: int, first: int | None = None) -> dict[str, Any]:
+    """Ours and raw on `path` (its first `first` pages, or all), best of `reps` each."""
     raw_s: list[float] = []
     ours_s: list[float] = []
     content = None
     for _ in range(reps):
-        raw_s.append(time_raw(path))
-        seconds, content = time_ours(path)
+        raw_s.append(time_raw(path, first))
+        seconds, content = time_ours(path, first)
         ours_s.append(seconds)
     assert content is not None
     tools: dict[str, Any] = {
@@ -111,17 +115,27 @@ def _compare(result: dict[str, Any], tool: str, max_pages: int, budget: float) -
 def run(quick: bool) -> dict[str, Any]:
     pages = 60 if quick else 200
     reps = 2 if quick else 3
-    budget = 4.0 if quick else 12.0  # seconds of timed work per slow tool and corpus
-    max_slow_pages = 20 if quick else 60
+    budget = 4.0 if quick else 8.0  # seconds of timed work per slow tool and corpus
+    max_slow_pages = 20 if quick else 40
     problem = ensure_venv()
     results: dict[str, Any] = {"corpora": {}, "notes": []}
     for kind in CORPORA:
-        result = _measure_corpus(kind, pages, reps, budget)
+        path, truth = corpus(kind, pages)
+        result = _measure(path, truth, pages, reps)
         if problem is None:
             for tool in COMPARED:
                 _compare(result, tool, max_slow_pages, budget)
         result.pop("_truth")
         results["corpora"][kind] = result
+    if REAL_DOCUMENT.exists():
+        # A real pdflatex book: pages differ, so every tool gets the same first pages.
+        first = 10 if quick else 20
+        result = _measure(REAL_DOCUMENT, Truth("real", first), first, reps, first)
+        if problem is None:
+            for tool in COMPARED:
+                _compare(result, tool, first, budget=1e9)
+        result.pop("_truth")
+        results["corpora"][f"real: {REAL_DOCUMENT.name}, first {first} pages"] = result
     if problem:
         results["notes"].append(f"pymupdf4llm and pdfplumber skipped: {problem}")
     results["ratios"] = ratios(results["corpora"])

@@ -57,7 +57,7 @@ def _extraction(part: dict[str, Any]) -> list[str]:
                     entry.get("version", ""),
                 ]
             )
-        out += [f"**{kind}** ({result['pages']} pages generated)", ""]
+        out += [f"**{kind}** ({result['pages']} pages for ours and raw)", ""]
         out += _table(
             [
                 "tool",
@@ -88,15 +88,22 @@ def _scaling(part: dict[str, Any]) -> list[str]:
     ]
 
 
+def _steps(entry: dict[str, Any]) -> str:
+    steps = entry.get("steps_p50_ms") or {}
+    return " / ".join(f"{steps[k]:.0f}" for k in ("upload", "queued", "running", "seen") if k in steps)
+
+
 def _end_to_end(part: dict[str, Any]) -> list[str]:
     out = ["## 3. Upload → COMPLETED", "", *_error(part)]
     extraction = part.get("extraction_p50_ms", {})
     rows = []
+    signals = set()
     for mode in ("embedded", "postgres_redis_arq"):
         section = part.get(mode, {})
         for size, pure in extraction.items():
             entry = section.get(size, {})
             if "p50_ms" in entry:
+                signals.add(entry.get("completion_seen_by", ""))
                 rows.append(
                     [
                         mode,
@@ -106,15 +113,28 @@ def _end_to_end(part: dict[str, Any]) -> list[str]:
                         _num(entry["p95_ms"]),
                         _num(pure),
                         _num(entry["p50_ms"] - pure),
+                        _steps(entry),
                     ]
                 )
             else:
                 rows.append(
-                    [mode, size, 0, NA, NA, _num(pure), entry.get("error") or section.get("error", "")]
+                    [mode, size, 0, NA, NA, _num(pure), entry.get("error") or section.get("error", ""), ""]
                 )
     out += _table(
-        ["mode", "document", "uploads", "p50 ms", "p95 ms", "extraction p50 ms", "overhead p50 ms"], rows
+        [
+            "mode",
+            "document",
+            "uploads",
+            "p50 ms",
+            "p95 ms",
+            "extraction p50 ms",
+            "overhead p50 ms",
+            "steps p50 ms: upload / queued / running / seen",
+        ],
+        rows,
     )
+    if signals:
+        out += [f"Completion seen by: {', '.join(sorted(signals))}.", ""]
     return out
 
 

@@ -145,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in chosen:
         part_started = time.perf_counter()
         print(f"== {name}", flush=True)
+        results["meta"][f"{name}_loadavg"] = _load()  # a busy neighbour shows here
         try:
             results[name] = PARTS[name](args.quick)
         except Exception as exc:

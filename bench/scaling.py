@@ -52,9 +52,9 @@ def best_times(path: Path, worker_counts: tuple[int, ...], reps: int) -> dict[in
 def run(quick: bool) -> dict[str, Any]:
     docs = {
         "text, 1,000 pages": corpus("text", 1000),
-        "tables": corpus("tables", 60 if quick else 200),
+        "tables": corpus("tables", 60 if quick else 100),
     }
-    reps = 2 if quick else 4
+    reps = 2 if quick else 3
     out: dict[str, Any] = {}
     for name, (path, truth) in docs.items():
         times = best_times(path, (1, 2), reps)
