@@ -84,7 +84,7 @@ async def _content(info: Info, doc: Document) -> ExtractedContentData | None:
 async def resolve_owner(info: Info, doc: Document) -> UserType:
     from graphql_api.users.types import UserType
 
-    user = await info.context.loader("users", user_loader).load(doc.owner_id)  # type: ignore[attr-defined]
+    user = await info.context.loader("users", user_loader).load(doc.owner_id)
     return UserType.from_model(user)
 
 

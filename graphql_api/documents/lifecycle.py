@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 
 
 async def publish_state(resources: Resources, doc: Document, message: str | None = None) -> None:
-    publisher = ProgressPublisher(resources.bus, doc.id, doc.owner_id, run=doc.run)  # type: ignore[attr-defined]
+    publisher = ProgressPublisher(resources.bus, doc.id, doc.owner_id, run=doc.run)
     await publisher.progress(doc.status, doc.stage, doc.progress, page_count=doc.page_count, message=message)
 
 
@@ -123,14 +123,14 @@ async def reprocess_document(
 
     async with in_transaction():
         # The owner's row first, then the document's: docat.credits' lock order, so no deadlock.
-        await User.select_for_update().get(id=doc.owner_id)  # type: ignore[attr-defined]
+        await User.select_for_update().get(id=doc.owner_id)
         current = await Document.select_for_update().get_or_none(id=doc.id)
         if current is None:
             raise NotFound("document not found")
         _require_terminal(current, "reprocess")  # another request may have requeued it meanwhile
         # Any leftover hold goes back first, so one document never holds twice.
         await credits.release_hold(current.id)
-        await credits.reserve(resources.settings, current.owner_id, current.id, admission.cost)  # type: ignore[attr-defined]
+        await credits.reserve(resources.settings, current.owner_id, current.id, admission.cost)
         await Document.filter(id=current.id).update(**_fresh_run(current, options))
     doc = await Document.get(id=doc.id)
 
