@@ -26,9 +26,7 @@ import secrets
 import statistics
 import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -39,14 +37,10 @@ import websockets
 
 from bench.corpus import unique_pdf
 from bench.memory import UPLOAD
-from bench.procs import PYTHON, Server, free_port
-from bench.seed import seed
-from docat.settings import load_settings
+from bench.stack import Mode, Stack
 from jobs.pdf.options import ExtractOptions
 from jobs.pdf.pipeline import run_pipeline
 
-PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
-REDIS_URL = "redis://127.0.0.1:6379/0"
 PROGRESS = "subscription P($id: ID!) { jobProgress(documentId: $id) { status stage progress } }"
 STATUS = "query S($id: ID!) { document(id: $id) { status } }"
 TIMES = "query T($id: ID!) { document(id: $id) { createdAt startedAt finishedAt } }"
@@ -226,63 +220,20 @@ def _extraction_ms(files: list[Path]) -> float:
     return statistics.median(times) * 1000
 
 
-@asynccontextmanager
-async def _postgres_database() -> AsyncIterator[str]:
-    import asyncpg
-
-    name = f"docat_bench_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(PG_ADMIN_URL.replace("postgres://", "postgresql://"))
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield f"postgres://postgres@127.0.0.1:5432/{name}"
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-
-
-async def _drop_queue(queue: str) -> None:
-    import redis.asyncio as redis
-
-    client = redis.from_url(REDIS_URL)
-    try:
-        await client.delete(queue)
-    finally:
-        await client.aclose()
-
-
-def _run_mode(mode: str, work: Path, sizes: dict[int, list[Path]], env: dict[str, str]) -> dict[str, Any]:
-    settings = load_settings(
-        data_dir=Path(env["DATA_DIR"]),
-        secret_key=env["SECRET_KEY"],
-        database_url=env.get("DATABASE_URL") or None,
-        redis_url=env.get("REDIS_URL") or None,
-    )
-    token = seed(settings)
-    port = free_port()
-    servers = [
-        Server([PYTHON, "-m", "docat.cli", "serve", "--port", str(port)], env, work / f"{mode}-api.log", port)
-    ]
-    if env.get("REDIS_URL"):
-        servers.append(Server([PYTHON, "-m", "docat.cli", "worker"], env, work / f"{mode}-worker.log"))
+def _run_mode(mode: Mode, work: Path, sizes: dict[int, list[Path]]) -> dict[str, Any]:
     results: dict[str, Any] = {}
+    stack = Stack(mode, work)
     try:
-        for server in servers:
-            server.start(ready_path="/health" if server.port else None)
-        base = servers[0].url
-        warm = _files(work, 1, 2)
-        asyncio.run(_measure(base, token, warm))  # first jobs start pools and connections
-        for pages, files in sizes.items():
-            samples, failures, signal = asyncio.run(_measure(base, token, files))
-            if not samples:
-                results[f"{pages} page(s)"] = {"error": "; ".join(failures[:3])}
-                continue
-            results[f"{pages} page(s)"] = _summary(samples, failures, signal)
+        with stack:
+            asyncio.run(_measure(stack.url, stack.token, _files(work, 1, 2)))  # pools and connections start
+            for pages, files in sizes.items():
+                samples, failures, signal = asyncio.run(_measure(stack.url, stack.token, files))
+                if not samples:
+                    results[f"{pages} page(s)"] = {"error": "; ".join(failures[:3])}
+                    continue
+                results[f"{pages} page(s)"] = _summary(samples, failures, signal)
     except Exception as exc:
-        tail = " | ".join(s.log_tail(400) for s in servers)
-        results["error"] = f"{exc}"[:400] + f" (logs: {tail[-600:]})"
-    finally:
-        for server in reversed(servers):
-            server.stop()
+        results["error"] = f"{exc}"[:400] + f" (logs: {stack.logs()[-600:]})"
     return results
 
 
@@ -293,30 +244,8 @@ def run(quick: bool) -> dict[str, Any]:
         work = Path(tmp)
         sizes = {pages: _files(work, pages, count) for pages in (1, 10)}
         out["extraction_p50_ms"] = {f"{p} page(s)": _extraction_ms(files) for p, files in sizes.items()}
-        base_env = {
-            "SECRET_KEY": secrets.token_urlsafe(32),
-            "S3_BUCKET": "",
-            "LOG_LEVEL": "WARNING",
-        }
-        embedded = {**base_env, "DATA_DIR": str(work / "embedded"), "DATABASE_URL": "", "REDIS_URL": ""}
-        out["embedded"] = _run_mode("embedded", work, sizes, embedded)
-
-        async def production() -> dict[str, Any]:
-            queue = f"docat-bench:{uuid.uuid4().hex[:10]}:queue"
-            async with _postgres_database() as database_url:
-                env = {
-                    **base_env,
-                    "DATA_DIR": str(work / "production"),
-                    "DATABASE_URL": database_url,
-                    "REDIS_URL": REDIS_URL,
-                    "QUEUE_NAME": queue,
-                }
-                try:
-                    return await asyncio.to_thread(_run_mode, "production", work, sizes, env)
-                finally:
-                    await _drop_queue(queue)
-
-        out["postgres_redis_arq"] = asyncio.run(production())
+        out["embedded"] = _run_mode("embedded", work, sizes)
+        out["postgres_redis_arq"] = _run_mode("production", work, sizes)
     for mode in ("embedded", "postgres_redis_arq"):
         one = out[mode].get("1 page(s)", {})
         if "p50_ms" in one:

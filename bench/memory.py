@@ -1,11 +1,12 @@
 """Part 6: memory. Peak RSS of a worker on a 1,000-page document, and API RSS
 growth while a ~100 MB PDF is uploaded.
 
-Worker: bench/large_document.py (the queue helper's end-to-end run through a
-real `docat worker`) when it exists; otherwise the same pipeline the worker
-runs, in a fresh process with a 2-process pool (`python -m bench.memory
-worker PDF`), reporting VmHWM (the kernel's exact peak) of the orchestrating
-process and of each pool process.
+Worker: bench/large_document.py when it exists (the queue benchmark's own
+run); otherwise a 1,000-page upload processed by a real `docat worker` on
+PostgreSQL + Redis (bench.stack), reporting VmHWM (the kernel's exact peak,
+no sampling) of the worker process and of each of its pool processes. The
+pipeline alone (`python -m bench.memory worker PDF`: run_pipeline with a
+2-process pool) is measured too, to tell the job's own overhead apart.
 
 API: a real `docat serve` (embedded, MAX_UPLOAD_MB=200) receives the file
 streamed by httpx as a GraphQL multipart upload; the server's RSS is sampled
@@ -30,11 +31,11 @@ from typing import Any
 import httpx
 
 from bench.corpus import cached, corpus, large_upload_pdf, unique_pdf
-from bench.procs import PYTHON, ROOT, RssSampler, Server, free_port, peak_rss_mb, rss_mb
-from bench.seed import seed
-from docat.settings import load_settings
+from bench.procs import PYTHON, ROOT, RssSampler, descendants, peak_rss_mb, rss_mb
+from bench.stack import Stack
 
 UPLOAD = "mutation Upload($f: Upload!) { uploadDocument(file: $f) { id status } }"
+STATUS = "query S($id: ID!) { document(id: $id) { status } }"
 
 
 def upload(url: str, token: str, path: Path, timeout: float = 300.0) -> httpx.Response:
@@ -78,6 +79,56 @@ def _worker_child(path: str) -> None:
     print(json.dumps({"main_mb": peak_rss_mb(os.getpid()), "pool_mb": pool_peaks}))
 
 
+def pipeline_peak() -> dict[str, Any]:
+    """The pipeline alone on 1,000 pages, in a fresh process with a 2-process pool."""
+    path, _ = corpus("text", 1000)
+    args = [PYTHON, "-m", "bench.memory", "worker", str(path)]
+    proc = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr[-500:])
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    return {"main_peak_mb": result["main_mb"], "pool_peaks_mb": result["pool_mb"]}
+
+
+def _wait_terminal(url: str, token: str, document_id: str, limit_s: float) -> str:
+    body = {"query": STATUS, "variables": {"id": document_id}}
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        response = httpx.post(url + "/graphql", json=body, headers={"Authorization": f"Bearer {token}"})
+        status = str(response.json()["data"]["document"]["status"])
+        if status in ("COMPLETED", "FAILED", "CANCELLED"):
+            return status
+        time.sleep(0.2)
+    return "TIMEOUT"
+
+
+def real_worker_peak(limit_s: float) -> dict[str, Any]:
+    """A 1,000-page upload processed by a real `docat worker` (PostgreSQL, Redis, arq):
+    VmHWM of the worker process and of each of its pool processes."""
+    path, _ = corpus("text", 1000)
+    env = {"MAX_PAGES_ADMIN": "1000", "MAX_UPLOAD_MB": "50"}
+    with (
+        tempfile.TemporaryDirectory(prefix="docat-bench-worker-") as tmp,
+        Stack("production", Path(tmp), env) as stack,
+    ):
+        assert stack.worker is not None
+        response = upload(stack.url, stack.token, path)
+        if error := upload_error(response):
+            raise RuntimeError(f"upload failed: {error}")
+        document_id = response.json()["data"]["uploadDocument"]["id"]
+        started = time.perf_counter()
+        status = _wait_terminal(stack.url, stack.token, document_id, limit_s)
+        seconds = time.perf_counter() - started
+        pool = descendants(stack.worker.pid)  # still alive: read their peaks before the stop
+        return {
+            "status": status,
+            "job_s": seconds,
+            "main_peak_mb": peak_rss_mb(stack.worker.pid),
+            # the pool's processes, and the forkserver that starts them where one is used
+            "pool_peaks_mb": [peak_rss_mb(pid) for pid in pool],
+        }
+
+
 def worker_peak(quick: bool) -> dict[str, Any]:
     if importlib.util.find_spec("bench.large_document") is not None:
         from bench import large_document  # type: ignore[attr-defined]  # written by another part
@@ -88,24 +139,17 @@ def worker_peak(quick: bool) -> dict[str, Any]:
                 return {"source": "bench/large_document.py", **runner(quick=quick)}
             except TypeError:
                 return {"source": "bench/large_document.py", **runner()}
-    path, _ = corpus("text", 1000)
-    proc = subprocess.run(
-        [PYTHON, "-m", "bench.memory", "worker", str(path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(proc.stderr[-500:])
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
-    return {
-        "source": "run_pipeline + 2-process pool (bench/large_document.py absent)",
-        "pages": 1000,
-        "peak_rss_mb": max([result["main_mb"], *result["pool_mb"]]),
-        "main_peak_mb": result["main_mb"],
-        "pool_peaks_mb": result["pool_mb"],
-    }
+    out: dict[str, Any] = {"pages": 1000, "pipeline_only": pipeline_peak()}
+    try:
+        worker = real_worker_peak(limit_s=120 if quick else 300)
+        out |= {"source": "docat worker (PostgreSQL + Redis + arq), VmHWM", "worker": worker}
+        peaks = [worker["main_peak_mb"], *worker["pool_peaks_mb"]]
+    except Exception as exc:  # no PostgreSQL/Redis here: the pipeline alone still tells a lot
+        only = out["pipeline_only"]
+        out |= {"source": "run_pipeline + 2-process pool (no worker stack)", "worker_error": str(exc)[:300]}
+        peaks = [only["main_peak_mb"], *only["pool_peaks_mb"]]
+    out["peak_rss_mb"] = max(peaks)
+    return out
 
 
 # ---- API upload --------------------------------------------------------------------
@@ -114,36 +158,25 @@ def worker_peak(quick: bool) -> dict[str, Any]:
 def api_upload_growth(quick: bool) -> dict[str, Any]:
     megabytes = 100
     big = cached(f"upload-{megabytes}mb", lambda p: large_upload_pdf(p, megabytes))
-    with tempfile.TemporaryDirectory(prefix="docat-bench-mem-") as tmp:
-        work = Path(tmp)
-        env = {
-            "DATA_DIR": str(work / "data"),
-            "SECRET_KEY": secrets.token_urlsafe(32),
-            "DATABASE_URL": "",
-            "REDIS_URL": "",
-            "S3_BUCKET": "",
-            "MAX_UPLOAD_MB": "200",
-            "MAX_PAGES_ADMIN": "1000",
-            "PDF_PROCESSES": "1",
-            "LOG_LEVEL": "WARNING",
-        }
-        token = seed(load_settings(data_dir=Path(env["DATA_DIR"]), secret_key=env["SECRET_KEY"]))
-        port = free_port()
-        args = [PYTHON, "-m", "docat.cli", "serve", "--port", str(port)]
-        with Server(args, env, work / "serve.log", port).start() as server:
-            # Warm-up: one small upload, so lazy imports and pools exist before the baseline.
-            small = work / "small.pdf"
-            unique_pdf(small, 1, seed=secrets.randbelow(10**9))
-            warm_error = upload_error(upload(server.url, token, small))
-            time.sleep(1.5)
-            baseline = rss_mb(server.pid)
-            with RssSampler(server.pid, 0.01) as during:
-                started = time.perf_counter()
-                response = upload(server.url, token, big)
-                seconds = time.perf_counter() - started
-            with RssSampler(server.pid, 0.01) as after:
-                time.sleep(2.0)
-            error = upload_error(response)
+    env = {"MAX_UPLOAD_MB": "200", "MAX_PAGES_ADMIN": "1000", "PDF_PROCESSES": "1"}
+    with (
+        tempfile.TemporaryDirectory(prefix="docat-bench-mem-") as tmp,
+        Stack("embedded", Path(tmp), env) as stack,
+    ):
+        assert stack.api is not None
+        # Warm-up: one small upload, so lazy imports and pools exist before the baseline.
+        small = Path(tmp) / "small.pdf"
+        unique_pdf(small, 1, seed=secrets.randbelow(10**9))
+        warm_error = upload_error(upload(stack.url, stack.token, small))
+        time.sleep(1.5)
+        baseline = rss_mb(stack.api.pid)
+        with RssSampler(stack.api.pid, 0.01) as during:
+            started = time.perf_counter()
+            response = upload(stack.url, stack.token, big)
+            seconds = time.perf_counter() - started
+        with RssSampler(stack.api.pid, 0.01) as after:
+            time.sleep(2.0)
+        error = upload_error(response)
     return {
         "file_mb": big.stat().st_size / 1e6,
         "upload_s": seconds,

@@ -49,13 +49,14 @@ def peak_rss_mb(pid: int) -> float:
     return _status_kb(pid, "VmHWM") / 1024
 
 
-def children(pid: int) -> list[int]:
-    """Direct children of `pid` (one level: enough for pools and uvicorn)."""
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid`: pool processes may hang under a forkserver child."""
     try:
         with open(f"/proc/{pid}/task/{pid}/children") as fh:
-            return [int(p) for p in fh.read().split()]
+            direct = [int(p) for p in fh.read().split()]
     except FileNotFoundError:
         return []
+    return [p for child in direct for p in (child, *descendants(child))]
 
 
 class RssSampler:

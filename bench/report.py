@@ -219,6 +219,12 @@ def render(results: dict[str, Any]) -> str:
         f"load average {meta.get('loadavg_start')} → {meta.get('loadavg_end')} "
         "(a shared machine: compare ratios, not absolute numbers).",
         "",
+        "1-minute load average as each part started: "
+        + ", ".join(
+            f"{k.removesuffix('_loadavg')} {v.split()[0]}" for k, v in meta.items() if k.endswith("_loadavg")
+        )
+        + ".",
+        "",
         "## Targets",
         "",
         *_table(
