@@ -7,7 +7,8 @@ so a document reaches COMPLETED, FAILED or CANCELLED the same way whoever ends i
 
 The write is conditional on the run and on the document not being terminal
 yet: a superseded run (reprocessed, or re-queued by recovery) or a second
-sweeper changes nothing, and then nothing is charged or published either.
+sweeper changes nothing, and then nothing is published either (nor charged:
+the settlement is keyed by document and run, so it happens once).
 Credits are settled once per run (docat.credits.settle is idempotent per
 document and run): the pages saved for the run, 1 per text page and 5 per OCR
 page, and the rest of the hold goes back.
@@ -100,12 +101,12 @@ async def end_run(
     if end.error_code is not None:
         values["error_code"] = end.error_code
         values["error_message"] = end.error_message
-    changed = (
-        await Document.filter(id=document.id, run=run).exclude(status__in=TERMINAL_STATUSES).update(**values)
-    )
-    if not changed:
+    current = Document.filter(id=document.id, run=run).exclude(status__in=TERMINAL_STATUSES)
+    if not await current.exists():
         return False
-
+    # Settled before the status changes, so whoever sees the run terminal also sees its
+    # credits. Nothing can supersede the run in between: a reprocess needs a terminal
+    # document, and recovery only takes runs whose heartbeat stopped.
     tally = await tally_pages(document.id, run)
     try:
         await settle(
@@ -116,9 +117,12 @@ async def end_run(
             _credit_description(end, tally, document.filename),
         )
     except Exception:
-        # The row is terminal already; a hold that could not be released is visible in the
-        # user's credits_reserved and the next settle attempt (recovery) is idempotent.
+        # Ending the run matters more; a hold left behind shows in credits_reserved, and
+        # settling is idempotent should anything try again.
         logger.exception("credits of document %s run %d not settled", document.id, run)
+    if not await current.update(**values):
+        logger.warning("document %s run %d ended by someone else meanwhile", document.id, run)
+        return False
 
     level = LogLevel.INFO if end.status == JobStatus.COMPLETED else LogLevel.WARNING
     if end.status == JobStatus.FAILED:

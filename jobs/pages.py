@@ -44,6 +44,23 @@ class PageRecord:
         return self.engine != "text"
 
 
+def _clean(value: str) -> str:
+    # MuPDF yields NUL for glyphs it cannot map (seen in the corpus' GeoTopo file), and
+    # PostgreSQL refuses NUL in text and JSON: show it as the replacement character.
+    return value.replace("\x00", "\ufffd") if "\x00" in value else value
+
+
+def clean_block(block: ContentBlock) -> ContentBlock:
+    """`block` with every string safe to store (in place)."""
+    block.text = _clean(block.text)
+    if block.translated_text is not None:
+        block.translated_text = _clean(block.translated_text)
+    if block.table is not None:
+        block.table.headers = [_clean(c) for c in block.table.headers]
+        block.table.rows = [[_clean(c) for c in row] for row in block.table.rows]
+    return block
+
+
 def _words(blocks: Sequence[ContentBlock]) -> int:
     return sum(count_words(b) for b in blocks if b.type not in _NOT_COUNTED)
 
@@ -94,7 +111,7 @@ class PageStore:
             return
         rows = []
         for page in pages:
-            blocks = [b.to_dict() for b in page.blocks]
+            blocks = [clean_block(b).to_dict() for b in page.blocks]
             rows.append(
                 DocumentPage(
                     document_id=self.document_id,

@@ -32,7 +32,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -57,14 +58,23 @@ class SweepReport:
     cancelled: int = 0
 
 
-async def sweep(resources: Resources, *, queued: bool = True, now: datetime | None = None) -> SweepReport:
-    """One pass over stale PROCESSING runs and (with `queued`) QUEUED runs without a job."""
+async def sweep(
+    resources: Resources,
+    *,
+    queued: bool = True,
+    now: datetime | None = None,
+    only: Collection[uuid.UUID] | None = None,
+) -> SweepReport:
+    """One pass over stale PROCESSING runs and (with `queued`) QUEUED runs without a job;
+    `only` limits it to some documents (an operator's "recover this one now", tests)."""
     settings = resources.settings
     moment = now or datetime.now(UTC)
     cutoff = moment - timedelta(seconds=settings.job_stale_seconds)
     report = SweepReport()
     # A heartbeat is written at claim time; a row without one counts from its creation.
     stale = Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
+    if only is not None:
+        stale &= Q(id__in=list(only))
     processing = (
         await Document.filter(stale, status=JobStatus.PROCESSING).order_by("heartbeat_at").limit(BATCH)
     )
