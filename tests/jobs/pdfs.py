@@ -25,7 +25,7 @@ def unique(data: bytes, *, password: str | None = None) -> bytes:
         out: bytes = doc.tobytes(
             garbage=3,
             deflate=True,
-            encryption=pymupdf.PDF_ENCRYPT_AES_256,
+            encryption=pymupdf.PDF_ENCRYPT_AES_256,  # type: ignore[attr-defined]
             user_pw=password,
             owner_pw=password + "-owner",
         )

@@ -1,0 +1,130 @@
+"""`docat process`: the same pipeline on a local file, no server; bad files exit non-zero with the code."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from docat.errors import DocatError
+from docat.settings import Settings, load_settings
+from jobs.local_process import process_file
+from jobs.pdf.options import ExtractOptions
+from jobs.pdf.pipeline import run_pipeline
+from tests.fixtures.fake_llm import FakeLLM
+from tests.jobs import pdfs
+
+ENCRYPTED = Path(
+    "/work/shared/corpus/sample-files/005-libreoffice-writer-password/libreoffice-writer-password.pdf"
+)
+ROOT = Path(__file__).resolve().parents[2]
+CLI_WAIT = 120
+
+
+@pytest.fixture
+def local_settings(tmp_path: Path) -> Settings:
+    return load_settings(
+        data_dir=tmp_path, database_url=None, redis_url=None, openrouter_api_key=None, gemini_api_key=None
+    )
+
+
+def test_json_is_extracted_content_as_graphql_returns_it(tmp_path: Path, local_settings: Settings) -> None:
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdfs.text(3))
+    out = json.loads(process_file(path, output_format="json", settings=local_settings))
+    expected = run_pipeline(path, ExtractOptions()).to_dict()
+    expected["metadata"]["extractionMs"] = out["metadata"]["extractionMs"]
+    assert out == expected
+    assert set(out) == {"title", "pageCount", "blocks", "metadata"}
+    assert set(out["blocks"][0]) == {"page", "type", "level", "text", "translatedText", "bbox", "table"}
+
+
+def test_markdown_text_pages_and_a_long_file_through_the_pool(
+    tmp_path: Path, local_settings: Settings
+) -> None:
+    path = tmp_path / "long.pdf"
+    path.write_bytes(pdfs.text(20))  # past POOL_MIN_PAGES: split across processes
+    whole = json.loads(process_file(path, output_format="json", settings=local_settings))
+    assert whole["pageCount"] == 20 and {b["page"] for b in whole["blocks"]} == set(range(1, 21))
+    some = process_file(path, output_format="text", pages="2-3", settings=local_settings)
+    markdown = process_file(path, output_format="markdown", pages="2", settings=local_settings)
+    page2 = " ".join(b["text"] for b in whole["blocks"] if b["page"] == 2 and b["type"] == "PARAGRAPH")
+    assert page2.split()[0] in some and page2.split()[0] in markdown
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "code"),
+    [
+        ({"output_format": "json", "pages": "3-1"}, "BAD_USER_INPUT"),
+        ({"output_format": "json", "engine": "MAGIC"}, "BAD_USER_INPUT"),
+        ({"output_format": "json", "translate_to": "de"}, "PROVIDER_NOT_CONFIGURED"),
+        ({"output_format": "json", "engine": "LLM_OCR"}, "PROVIDER_NOT_CONFIGURED"),
+    ],
+)
+def test_bad_options(tmp_path: Path, local_settings: Settings, kwargs: dict[str, str], code: str) -> None:
+    path = tmp_path / "a.pdf"
+    path.write_bytes(pdfs.text(1))
+    with pytest.raises(DocatError) as raised:
+        process_file(path, settings=local_settings, **kwargs)
+    assert raised.value.code == code
+
+
+def test_llm_ocr_and_translation_with_environment_keys(tmp_path: Path, fake_llm: FakeLLM) -> None:
+    settings = load_settings(
+        data_dir=tmp_path,
+        database_url=None,
+        redis_url=None,
+        openrouter_api_key="env-key",
+        openrouter_base_url=fake_llm.base_url,
+        gemini_api_key=None,
+    )
+    path = tmp_path / "scan.pdf"
+    path.write_bytes(pdfs.scanned(1))
+    fake_llm.ocr_mode("# Findings\n\nThe harvest was early.")
+    ocr = json.loads(process_file(path, output_format="json", engine="LLM_OCR", settings=settings))
+    assert [b["text"] for b in ocr["blocks"]] == ["Findings", "The harvest was early."]
+    assert ocr["metadata"]["ocrPages"] == [1]
+
+    text = tmp_path / "text.pdf"
+    text.write_bytes(pdfs.text(1))
+    fake_llm.translate_mode()
+    translated = process_file(text, output_format="markdown", translate_to="de", settings=settings)
+    assert "[de] " in translated
+
+
+def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
+    env.update({"DATA_DIR": str(cwd / "data"), "PYTHONPATH": str(ROOT)})
+    env.pop("DATABASE_URL", None)
+    env.pop("REDIS_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "docat.cli", "process", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=CLI_WAIT,
+        check=False,
+    )
+
+
+def test_the_cli_prints_results_and_exits_non_zero_with_the_code(tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.pdf"
+    garbage.write_bytes(b"this is not a PDF")
+    bad = cli(str(garbage), cwd=tmp_path)
+    assert bad.returncode != 0 and bad.stderr.startswith("INVALID_PDF: ") and bad.stdout == ""
+
+    locked = cli(str(ENCRYPTED), "--format", "json", cwd=tmp_path)
+    assert locked.returncode != 0 and locked.stderr.startswith("ENCRYPTED_PDF: ")
+
+    unlocked = cli(str(ENCRYPTED), "--format", "json", "--password", "openpassword", cwd=tmp_path)
+    assert unlocked.returncode == 0, unlocked.stderr
+    assert json.loads(unlocked.stdout)["pageCount"] >= 1
+
+    out = tmp_path / "out.md"
+    written = cli(str(ENCRYPTED), "--password", "openpassword", "-o", str(out), cwd=tmp_path)
+    assert written.returncode == 0 and out.read_text().strip()
