@@ -1,7 +1,7 @@
 """Snapshot, then live: the event streams behind jobProgress, myJobs and allJobs.
 
 Every stream subscribes to the bus FIRST, then reads the database, then forwards only live events
-newer than what it already sent (`ordering.supersedes`). Subscribing first means nothing published
+newer than what it already sent (`ordering.JobState`). Subscribing first means nothing published
 after the read is missed; the ordering drops what the read already covered. So there is no gap and
 no duplicate, whichever of the worker's row write and its publish comes first.
 
@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from docat.events import ALL_JOBS_CHANNEL, EventBus, is_resync, is_terminal, job_channel, user_channel
-from graphql_api.jobs.ordering import LatestStates, is_progress_event, supersedes
+from graphql_api.jobs.ordering import JobState, LatestStates, is_progress_event
 from graphql_api.jobs.snapshots import read_document_event, read_job_events
 
 # One job's events: a few stage changes plus ≤ 10 progress events a second.
@@ -32,26 +32,26 @@ FEED_QUEUE_SIZE = 1024
 async def job_progress_events(bus: EventBus, document_id: uuid.UUID) -> AsyncIterator[dict[str, Any]]:
     """The job's current state, then each newer state, ending after a terminal one."""
     async with bus.subscribe([job_channel(document_id)], maxsize=JOB_QUEUE_SIZE) as live:
-        last = await read_document_event(document_id)
-        if last is None:
+        snapshot = await read_document_event(document_id)
+        if snapshot is None:
             return  # deleted between the access check and now
-        yield last
-        if is_terminal(last):
+        state = JobState(snapshot, from_database=True)
+        yield snapshot
+        if is_terminal(snapshot):
             return
         async for event in live:
-            if is_resync(event):
+            from_database = is_resync(event)
+            if from_database:
                 current = await read_document_event(document_id)
                 if current is None:
                     return
                 event = current
             elif not is_progress_event(event):
                 continue
-            if not supersedes(event, last):
-                continue
-            last = event
-            yield event
-            if is_terminal(event):
-                return
+            if state.admit(event, from_database=from_database):
+                yield event
+                if is_terminal(event):
+                    return
 
 
 async def job_feed_events(bus: EventBus, owner_id: uuid.UUID | None) -> AsyncIterator[dict[str, Any]]:
@@ -60,13 +60,13 @@ async def job_feed_events(bus: EventBus, owner_id: uuid.UUID | None) -> AsyncIte
     states = LatestStates()
     async with bus.subscribe([channel], maxsize=FEED_QUEUE_SIZE) as live:
         for event in await read_job_events(owner_id):
-            states.accept(event)
+            states.admit(event, from_database=True)
             yield event
         async for event in live:
             if is_resync(event):
                 # Jobs seen running may have ended while events were lost: read them too.
                 for current in await read_job_events(owner_id, also=states.open_documents()):
-                    if states.accept(current):
+                    if states.admit(current, from_database=True):
                         yield current
-            elif is_progress_event(event) and states.accept(event):
+            elif is_progress_event(event) and states.admit(event):
                 yield event

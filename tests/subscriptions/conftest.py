@@ -22,7 +22,7 @@ from docat.events import EventBus, RedisOptions, open_event_bus
 from docat.settings import load_settings
 from graphql_api.relay import to_global_id
 from jobs.progress import ProgressPublisher
-from models import Document, JobStage, JobStatus, User
+from models import TERMINAL_STATUSES, Document, JobStage, JobStatus, User
 from tests.fixtures.redis_server import free_port
 
 SHARED_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -41,7 +41,7 @@ JOB_PROGRESS = """
 subscription Progress($documentId: ID!) {
   jobProgress(documentId: $documentId) { documentId status stage progress page pageCount message at }
 }"""
-MY_JOBS = "subscription { myJobs { documentId status stage progress } }"
+MY_JOBS = "subscription { myJobs { documentId status stage progress at } }"
 ALL_JOBS = "subscription { allJobs { documentId status stage progress } }"
 DOCUMENT_PAGES = """
 subscription Pages($documentId: ID!) {
@@ -77,6 +77,24 @@ async def live_server(app: Starlette) -> AsyncIterator[str]:
     await asyncio.wait_for(task, WAIT)
 
 
+# Rows made by make_document in the running test; ended by `end_leftover_jobs` afterwards.
+_made: list[uuid.UUID] = []
+
+
+@pytest.fixture(autouse=True)
+async def end_leftover_jobs() -> AsyncIterator[None]:
+    """Rows left QUEUED or PROCESSING are ended after each test, so neither a later allJobs
+    snapshot nor the embedded recovery sweep (it re-runs stale jobs) ever picks them up."""
+    yield
+    made, _made[:] = list(_made), []
+    if made:
+        await (
+            Document.filter(id__in=made)
+            .exclude(status__in=TERMINAL_STATUSES)
+            .update(status=JobStatus.CANCELLED, stage=JobStage.DONE)
+        )
+
+
 async def make_document(
     owner: User,
     *,
@@ -87,7 +105,7 @@ async def make_document(
     page_count: int | None = None,
     **fields: Any,
 ) -> Document:
-    return await Document.create(
+    doc = await Document.create(
         owner=owner,
         filename="report.pdf",
         size_bytes=1234,
@@ -99,6 +117,8 @@ async def make_document(
         page_count=page_count,
         **fields,
     )
+    _made.append(doc.id)
+    return doc
 
 
 def gid(doc: Document) -> str:
