@@ -14,11 +14,15 @@ embedded API for its in-process queue (docat/resources.py). Two cases:
   password (`JobQueue.requeue`). A late write of the old run changes nothing:
   every write of a job is conditional on its run.
 - QUEUED, queued (heartbeat_at, stamped by the queue) longer than that, and the
-  queue has no job for the run: Redis lost it, the job timed out, or the
-  process holding it in memory restarted. Same treatment. Embedded mode
-  checks this once at start-up only: a running in-process queue cannot lose
-  a job, while documents created by other means (tests, scripts) may be
-  QUEUED on purpose.
+  queue has no job for the run: Redis lost it, or the job timed out. Same
+  treatment.
+
+Embedded mode is different: its one process is the only runner, and a
+running in-process queue cannot lose a job. So its first sweep, at start-up,
+takes every QUEUED and PROCESSING document at once, however fresh (nothing
+can be running them: the previous process is gone), and later sweeps only
+look for hung runs. The first sweep completes before `start_recovery`
+returns, so the API takes no upload while it runs.
 
 A document already interrupted `job_max_attempts - 1` times is FAILED instead
 (INTERNAL "processing was interrupted repeatedly"), charged for the pages its
@@ -36,6 +40,7 @@ import uuid
 from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from tortoise.expressions import Q
 
@@ -64,15 +69,20 @@ async def sweep(
     queued: bool = True,
     now: datetime | None = None,
     only: Collection[uuid.UUID] | None = None,
+    stale_seconds: float | None = None,
 ) -> SweepReport:
-    """One pass over stale PROCESSING runs and (with `queued`) QUEUED runs without a job;
-    `only` limits it to some documents (an operator's "recover this one now", tests)."""
+    """One pass over stale PROCESSING runs and (with `queued`) QUEUED runs without a job.
+
+    `stale_seconds` overrides `job_stale_seconds` (0: every run is stale, for a process
+    that knows nothing else runs jobs); `only` limits the pass to some documents (an
+    operator's "recover this one now", tests)."""
     settings = resources.settings
     moment = now or datetime.now(UTC)
-    cutoff = moment - timedelta(seconds=settings.job_stale_seconds)
+    threshold = settings.job_stale_seconds if stale_seconds is None else stale_seconds
+    cutoff = moment - timedelta(seconds=threshold)
     report = SweepReport()
     # A heartbeat is written at claim time; a row without one counts from its creation.
-    stale = Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
+    stale = Q(heartbeat_at__lte=cutoff) | Q(heartbeat_at__isnull=True, created_at__lte=cutoff)
     if only is not None:
         stale &= Q(id__in=list(only))
     processing = (
@@ -148,23 +158,29 @@ async def _recover(resources: Resources, document: Document, why: str, report: S
     report.requeued += 1
 
 
+async def _sweep_once(resources: Resources, **options: Any) -> None:
+    try:
+        await sweep(resources, **options)
+    except Exception:  # the database is away now; the next pass tries again
+        logger.exception("recovery sweep failed")
+
+
 async def _sweep_forever(resources: Resources) -> None:
-    # With Redis, a job can be lost outside this process (a Redis restart, a timed-out job):
-    # QUEUED documents are checked on every pass. In-process, at start-up only (see above).
+    # With Redis a job can be lost outside this process (a Redis restart, a timed-out job):
+    # QUEUED documents are checked on every pass. In-process, only at start-up.
     every_pass = resources.settings.redis_url is not None
-    first = True
     while True:
-        try:
-            await sweep(resources, queued=first or every_pass)
-        except Exception:  # the database is away now; the next pass tries again
-            logger.exception("recovery sweep failed")
-        first = False
         await asyncio.sleep(resources.settings.recovery_interval_seconds)
+        await _sweep_once(resources, queued=every_pass)
 
 
 @contextlib.asynccontextmanager
 async def start_recovery(resources: Resources) -> AsyncIterator[None]:
-    """Sweep now and then every `recovery_interval_seconds`, until the block exits."""
+    """Sweep now (before returning), then every `recovery_interval_seconds` until exit."""
+    if resources.settings.redis_url is None:
+        await _sweep_once(resources, queued=True, stale_seconds=0)  # the only runner: all orphans
+    else:
+        await _sweep_once(resources, queued=True)
     task = asyncio.create_task(_sweep_forever(resources), name="docat-recovery")
     try:
         yield

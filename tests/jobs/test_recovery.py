@@ -164,3 +164,18 @@ async def test_a_recovered_run_is_processed_to_the_end(resources: Resources, mak
     row = await wait_terminal(doc.id)
     assert (row.status, row.run, row.attempts) == (JobStatus.COMPLETED, 1, 1)
     assert await DocumentPage.filter(document_id=doc.id, run=1).count() == 1
+
+
+async def test_an_embedded_start_takes_every_orphan_at_once(
+    fake: tuple[Resources, FakeQueue], make_document: Any
+) -> None:
+    """At start-up the embedded process is the only runner: fresh runs are orphans too."""
+    resources, queue = fake
+    running = await stuck(make_document)
+    waiting = await stuck(make_document, status=JobStatus.QUEUED)
+    queue.lost.add((waiting.id, 0))
+    ids = [running.id, waiting.id]
+    assert (await sweep(resources, only=ids)).requeued == 0  # fresh for an ordinary sweep
+    report = await sweep(resources, only=ids, stale_seconds=0)
+    assert report.requeued == 2
+    assert sorted(queue.requeued) == sorted([(running.id, 0, 1), (waiting.id, 0, 1)])
