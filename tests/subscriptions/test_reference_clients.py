@@ -8,9 +8,6 @@ worker does; test_real_jobs.py runs the same clients against real uploads and wo
 from __future__ import annotations
 
 import asyncio
-import json
-import shutil
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,8 +19,8 @@ from docat.events import EventBus, job_channel
 from models import Document, JobStage, JobStatus, User
 
 from .conftest import JOB_PROGRESS, WAIT, gid, make_document, publisher, subscribers_of, wait_until
+from .node_client import node_events_until_exit, read_line, run_node_client, stop
 
-JS_DIR = Path(__file__).resolve().parents[1] / "js"
 PAGES = 4
 
 
@@ -94,35 +91,6 @@ async def test_gql_client_sees_not_found_as_a_graphql_error(
     assert [e["extensions"]["code"] for e in failure.value.errors] == ["NOT_FOUND"]
 
 
-async def run_node_client(url: str, token: str, document_id: str) -> asyncio.subprocess.Process:
-    node = shutil.which("node")
-    if node is None or not (JS_DIR / "node_modules" / "graphql-ws").is_dir():
-        pytest.fail("the Node client needs node and `npm ci` in tests/js (.ci/run does it)")
-    return await asyncio.create_subprocess_exec(
-        node, str(JS_DIR / "subscribe.mjs"), url, token, document_id,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-
-
-async def read_line(process: asyncio.subprocess.Process) -> dict[str, Any]:
-    assert process.stdout is not None
-    line = await asyncio.wait_for(process.stdout.readline(), WAIT)
-    if not line:
-        assert process.stderr is not None
-        raise AssertionError(f"node exited early: {(await process.stderr.read()).decode()}")
-    parsed: dict[str, Any] = json.loads(line)
-    return parsed
-
-
-async def node_events_until_exit(process: asyncio.subprocess.Process) -> list[dict[str, Any]]:
-    lines = []
-    while (line := await read_line(process))["type"] != "complete":
-        assert line["type"] == "next", line
-        lines.append(line)
-    assert await asyncio.wait_for(process.wait(), WAIT) == 0
-    return lines
-
-
 async def test_graphql_ws_node_client_follows_a_job_to_completion(
     live_server: str, api_bus: EventBus, user: User, user_token: str
 ) -> None:
@@ -136,9 +104,7 @@ async def test_graphql_ws_node_client_follows_a_job_to_completion(
         await play_job(api_bus, doc)
         lines = [first, *await node_events_until_exit(process)]
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        await stop(process)
     assert all("errors" not in line["payload"] for line in lines)
     events = [line["payload"]["data"]["jobProgress"] for line in lines]
     assert_whole_job(events, doc)
@@ -153,9 +119,7 @@ async def test_graphql_ws_node_client_late_subscriber_gets_only_the_end(
         assert (await read_line(process))["type"] == "connected"
         lines = await node_events_until_exit(process)
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        await stop(process)
     assert [line["payload"]["data"]["jobProgress"]["status"] for line in lines] == ["COMPLETED"]
 
 
@@ -166,8 +130,6 @@ async def test_graphql_ws_node_client_is_refused_a_bad_token(live_server: str, u
         lines = [await read_line(process), await read_line(process)]
         assert await asyncio.wait_for(process.wait(), WAIT) == 1
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        await stop(process)
     assert lines[0] == {"type": "closed", "code": 4403, "reason": "Forbidden"}
     assert lines[1]["type"] == "error" and lines[1]["code"] == 4403
