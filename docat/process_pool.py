@@ -84,6 +84,11 @@ class PdfPool:
             self._replace(executor)
             raise PoolBroken(f"a PDF process died: {exc}") from exc
 
+    async def warm(self) -> None:
+        """Start every process now (a worker at start-up), so the first job does not wait
+        for the fork server to load PyMuPDF."""
+        await asyncio.gather(*(self.run(os.getpid) for _ in range(self.workers)))
+
     def _replace(self, broken: ProcessPoolExecutor) -> None:
         # Several jobs may see the same broken executor; replace it only once.
         if self._executor is broken:

@@ -395,7 +395,9 @@ class DocumentJob:
         if is_transient(exc):
             if self.job_try < MAX_TRIES:
                 await self._retry_later(exc)  # raises Retry
-            logger.error("document %s: giving up after %d tries: %r", self.document_id, self.job_try, exc)
+            logger.error(
+                "document %s: giving up after %d tries", self.document_id, self.job_try, exc_info=exc
+            )
             code, message = "INTERNAL", TRANSIENT_MESSAGE
         else:
             failure = failure_of(exc)

@@ -57,6 +57,7 @@ async def startup(ctx: dict[str, Any]) -> None:
         await stack.enter_async_context(
             worker_monitoring(settings, ctx["redis"], queue_name=settings.queue_name)
         )
+        await resources.pdf_pool.warm()
     except BaseException:
         await stack.aclose()
         raise
