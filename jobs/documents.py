@@ -48,6 +48,7 @@ from docat.security import decrypt_secret
 from docat.storage import StorageNotFound, document_key
 from jobs.extraction import chunk_pages, extract_chunks, needs_ocr
 from jobs.failures import failure_of, is_transient
+from jobs.llm_stages import llm_ocr_stage, render_stage, translate_stage
 from jobs.outcome import RunEnd, end_run
 from jobs.pages import PageStore
 from jobs.pdf.analyze import PdfInspection, inspect_pdf
@@ -56,9 +57,8 @@ from jobs.pdf.ocr import check_language
 from jobs.pdf.options import ENGINES, ExtractOptions, PageRangeError, parse_page_ranges
 from jobs.pdf.pipeline import select_pages
 from jobs.pdf.profile import DocumentProfile, profile_document
-from jobs.pdf.translate_render import render_dual_pdf, render_translated_pdf
 from jobs.progress_plan import ProgressPlan
-from jobs.results import DUAL_PDF, ORIGINAL, TRANSLATED_PDF, write_content_files, write_pdf
+from jobs.results import ORIGINAL, write_content_files
 from jobs.retention import temp_dir
 from jobs.tracker import RunGone, RunTracker
 from models import TERMINAL_STATUSES, Document, JobStage, JobStatus, LogLevel
@@ -228,13 +228,17 @@ class DocumentJob:
 
             await self._extract(tracker, plan, source, password, pages, extract_options, profile)
             if self.held:
-                await self._llm_ocr(tracker, plan, source, password)
+                await llm_ocr_stage(
+                    self.resources, tracker, store, self.held, plan.span("llm"), source, password
+                )
             content = self.content = await store.load_content(
                 title=inspection.title, extraction_ms=self.extraction_ms
             )
             if translate_to:
-                await self._translate(tracker, plan, content, translate_to)
-                await self._render(tracker, plan, document, source, password, content, dual)
+                await translate_stage(self.resources, tracker, plan.start("translate"), content, translate_to)
+                self.formats += await render_stage(
+                    self.resources, tracker, plan.span("render"), document.id, source, password, content, dual
+                )
 
         await tracker.stage(JobStage.FINALIZING, plan.start("finalize"), "Saving the results")
         self.formats += await write_content_files(self.resources.storage, document.id, content)
@@ -296,62 +300,6 @@ class DocumentJob:
             f"Extracted {len(todo)} pages in {self.extraction_ms / 1000:.1f} s"
             + (f" ({ocr_pages} by OCR)" if ocr_pages else "")
         )
-
-    async def _llm_ocr(
-        self, tracker: RunTracker, plan: ProgressPlan, source: Path, password: str | None
-    ) -> None:
-        from jobs.enrichment import llm_ocr_pages
-
-        assert self.store is not None
-        store = self.store
-        start, end = plan.span("llm")
-        total = len(self.held)
-        await tracker.stage(JobStage.OCR, start, f"Reading {total} pages with the vision model")
-        done = 0
-
-        async def on_page(page: PageContent) -> None:
-            nonlocal done
-            self.held.pop(page.page, None)
-            await store.save([page], engine="llm_ocr")
-            done += 1
-            tracker.advance(start + (end - start) * done / total, page=page.page)
-
-        await llm_ocr_pages(self.resources, source, password, sorted(self.held), on_page)
-        await tracker.log(f"Vision model read {total} pages")
-
-    async def _translate(
-        self, tracker: RunTracker, plan: ProgressPlan, content: ExtractedContent, target: str
-    ) -> None:
-        from jobs.enrichment import translate_content
-
-        await tracker.stage(JobStage.TRANSLATING, plan.start("translate"), f"Translating to {target}")
-        stats = await translate_content(self.resources, content, target)
-        await tracker.log(
-            f"Translated {stats.segments} strings to {target} ({stats.cache_hits} from the cache)"
-        )
-
-    async def _render(
-        self,
-        tracker: RunTracker,
-        plan: ProgressPlan,
-        document: Document,
-        source: Path,
-        password: str | None,
-        content: ExtractedContent,
-        dual: bool,
-    ) -> None:
-        pool, storage = self.resources.pdf_pool, self.resources.storage
-        start, end = plan.span("render")
-        await tracker.stage(JobStage.RENDERING, start, "Rendering the translated PDF")
-        data = await pool.run(render_translated_pdf, str(source), password, content)
-        await write_pdf(storage, document.id, TRANSLATED_PDF[1], data)
-        self.formats.append(TRANSLATED_PDF[0])
-        if dual:
-            tracker.advance((start + end) / 2, message="Rendering the side-by-side PDF")
-            data = await pool.run(render_dual_pdf, str(source), password, content)
-            await write_pdf(storage, document.id, DUAL_PDF[1], data)
-            self.formats.append(DUAL_PDF[0])
-        await tracker.log("Rendered " + " and ".join(f.lower().replace("_", " ") for f in self.formats[1:]))
 
     # ---- endings ------------------------------------------------------------------------
 
