@@ -37,20 +37,31 @@ COMPARED = ("pymupdf4llm", "pymupdf4llm-nolayout", "pdfplumber")
 REAL_DOCUMENT = ROOT.parent / "shared/corpus/sample-files/009-pdflatex-geotopo/GeoTopo-komprimiert.pdf"
 
 
-def time_raw(path: Path, pages: int | None = None) -> float:
-    started = time.perf_counter()
+Timing = tuple[float, float]  # (wall seconds, CPU seconds of this process)
+
+
+def _clock() -> Timing:
+    return time.perf_counter(), time.process_time()
+
+
+def _since(start: Timing) -> Timing:
+    return time.perf_counter() - start[0], time.process_time() - start[1]
+
+
+def time_raw(path: Path, pages: int | None = None) -> Timing:
+    start = _clock()
     with pymupdf.open(path) as doc:
         for number in range(pages or doc.page_count):
             doc[number].get_text("dict")
-    return time.perf_counter() - started
+    return _since(start)
 
 
-def time_ours(path: Path, pages: int | None = None) -> tuple[float, ExtractedContent]:
+def time_ours(path: Path, pages: int | None = None) -> tuple[Timing, ExtractedContent]:
     options = ExtractOptions(pages=tuple(range(1, pages + 1)) if pages else None)
-    started = time.perf_counter()
+    start = _clock()
     content = run_pipeline(path, options)
     to_markdown(content)
-    return time.perf_counter() - started, content
+    return _since(start), content
 
 
 def our_outputs(content: ExtractedContent) -> list[PageOutput]:
@@ -69,29 +80,31 @@ def tool_outputs(result: dict[str, Any]) -> list[PageOutput]:
     return [PageOutput(o["page"], o["text"], o["tables"], [] if plain else None) for o in result["outputs"]]
 
 
+def _entry(version: str, pages: int, timings: list[Timing], scores: Any) -> dict[str, Any]:
+    return {
+        "version": version,
+        "pages": pages,
+        "pages_per_s": pages / min(t[0] for t in timings),
+        "cpu_pages_per_s": pages / max(min(t[1] for t in timings), 1e-6),
+        "scores": scores,
+    }
+
+
 def _measure(path: Path, truth: Truth, pages: int, reps: int, first: int | None = None) -> dict[str, Any]:
     """Ours and raw on `path` (its first `first` pages, or all), best of `reps` each."""
-    raw_s: list[float] = []
-    ours_s: list[float] = []
+    raw: list[Timing] = []
+    ours: list[Timing] = []
     content = None
     for _ in range(reps):
-        raw_s.append(time_raw(path, first))
-        seconds, content = time_ours(path, first)
-        ours_s.append(seconds)
+        raw.append(time_raw(path, first))
+        timing, content = time_ours(path, first)
+        ours.append(timing)
     assert content is not None
-    tools: dict[str, Any] = {
-        "raw get_text(dict)": {
-            "version": f"PyMuPDF {pymupdf.VersionBind}",
-            "pages": pages,
-            "pages_per_s": pages / min(raw_s),
-            "scores": None,
-        },
-        "ours": {
-            "version": f"jobs.pdf on PyMuPDF {pymupdf.VersionBind}",
-            "pages": pages,
-            "pages_per_s": pages / min(ours_s),
-            "scores": score(truth, our_outputs(content)),
-        },
+    tools = {
+        "raw get_text(dict)": _entry(f"PyMuPDF {pymupdf.VersionBind}", pages, raw, None),
+        "ours": _entry(
+            f"jobs.pdf on PyMuPDF {pymupdf.VersionBind}", pages, ours, score(truth, our_outputs(content))
+        ),
     }
     return {"path": str(path), "pages": pages, "tools": tools, "_truth": truth}
 
@@ -107,6 +120,7 @@ def _compare(result: dict[str, Any], tool: str, max_pages: int, budget: float) -
         "version": out["version"],
         "pages": out["pages"],
         "pages_per_s": out["pages_per_s"],
+        "cpu_pages_per_s": out["cpu_pages_per_s"],
         "warmup_s": out["warmup_s"],
         "scores": score(truth, tool_outputs(out)),
     }
@@ -142,18 +156,19 @@ def run(quick: bool) -> dict[str, Any]:
     return results
 
 
-def _rate(corpus_result: dict[str, Any], tool: str) -> float | None:
+def _rate(corpus_result: dict[str, Any], tool: str, key: str = "pages_per_s") -> float | None:
     entry = corpus_result["tools"].get(tool) or {}
-    rate = entry.get("pages_per_s")
+    rate = entry.get(key)
     return float(rate) if rate else None
 
 
 def ratios(corpora: dict[str, Any]) -> dict[str, Any]:
+    """ours / other, by wall time (what the targets read) and by CPU time (steadier here)."""
     out: dict[str, Any] = {}
     for kind, result in corpora.items():
-        ours = _rate(result, "ours")
         for other in ("raw get_text(dict)", *COMPARED):
-            theirs = _rate(result, other)
-            if ours and theirs:
-                out[f"{kind}: ours / {other}"] = ours / theirs
+            for key, suffix in (("pages_per_s", ""), ("cpu_pages_per_s", " (CPU)")):
+                ours, theirs = _rate(result, "ours", key), _rate(result, other, key)
+                if ours and theirs:
+                    out[f"{kind}: ours / {other}{suffix}"] = ours / theirs
     return out

@@ -41,7 +41,7 @@ def _extraction(part: dict[str, Any]) -> list[str]:
         rows = []
         for tool, entry in result["tools"].items():
             if "error" in entry:
-                rows.append([tool, "error", "", "", "", "", "", entry["error"][:80]])
+                rows.append([tool, "error", "", "", "", "", "", "", entry["error"][:80]])
                 continue
             rate = entry["pages_per_s"]
             scores = entry.get("scores") or {}
@@ -49,6 +49,7 @@ def _extraction(part: dict[str, Any]) -> list[str]:
                 [
                     tool,
                     _num(rate),
+                    _num(entry.get("cpu_pages_per_s")),
                     entry["pages"],
                     "1.00" if tool == "ours" else _num(ours / rate if ours else None, "{:.2f}"),
                     _pct(scores.get("tables")),
@@ -180,22 +181,19 @@ def _memory(part: dict[str, Any]) -> list[str]:
     worker = part.get("worker", {})
     api = part.get("api_upload", {})
     rows = []
-    if "peak_rss_mb" in worker:
-        rows.append(
-            [
-                "worker peak RSS, 1,000 pages",
-                _num(worker["peak_rss_mb"], "{:.0f} MB"),
-                worker.get("source", ""),
-            ]
-        )
-    elif worker.get("error"):
-        rows.append(["worker peak RSS, 1,000 pages", "error", worker["error"][:120]])
+    for how, peak in (worker.get("tree_peaks_mb") or {}).items():
+        rows.append(["worker peak RSS (process tree)", _num(peak, "{:.0f} MB"), how])
+    for name in ("large_document", "docat_worker"):
+        if isinstance(worker.get(name), dict) and worker[name].get("error"):
+            rows.append(["worker peak RSS (process tree)", "error", f"{name}: {worker[name]['error']}"])
+    if worker.get("error"):
+        rows.append(["worker peak RSS (process tree)", "error", worker["error"]])
     if "growth_mb" in api:
         note = (
             f"{api['file_mb']:.0f} MB file in {api['upload_s']:.1f} s; baseline {api['baseline_mb']:.0f} MB"
         )
         if api.get("upload_error"):
-            note += f"; upload answered: {api['upload_error'][:120]}"
+            note += f"; upload answered: {api['upload_error']}"
         rows.append(["API RSS growth during the upload", _num(api["growth_mb"], "{:.1f} MB"), note])
         rows.append(
             [
@@ -205,7 +203,7 @@ def _memory(part: dict[str, Any]) -> list[str]:
             ]
         )
     elif api.get("error"):
-        rows.append(["API RSS growth during the upload", "error", api["error"][:120]])
+        rows.append(["API RSS growth during the upload", "error", api["error"]])
     return [*out, *_table(["measure", "value", "how"], rows)]
 
 

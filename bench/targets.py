@@ -110,7 +110,7 @@ CHECKS: list[Callable[[dict[str, Any]], list[Check]]] = [
     lambda r: [
         _at_most(
             "6",
-            "worker peak RSS, 1,000-page document <= 400 MB",
+            "worker peak RSS (process tree), 1,000-page document <= 400 MB",
             _get(r, "memory", "worker", "peak_rss_mb"),
             400.0,
             "{:.0f} MB",
