@@ -137,26 +137,26 @@ def worker_peak(quick: bool) -> dict[str, Any]:
         from bench import large_document  # type: ignore[attr-defined]  # written by another part
 
         try:
-            out["large_document"] = large_document.run_for_bench(quick=quick)
-            trees["bench/large_document.py (process_document, tree sampled)"] = out["large_document"][
-                "peak_rss_mb"
-            ]
+            result = large_document.run_for_bench(quick=quick)
+            out["large_document"] = result
+            label = (
+                f"bench/large_document.py: process_document on {result.get('pages')} pages, tree RSS sampled"
+            )
+            trees[label] = result["peak_rss_mb"]
         except Exception as exc:
             out["large_document"] = {"error": f"{type(exc).__name__}: {exc}"[:300]}
     try:
         worker = real_worker_peak(limit_s=120 if quick else 300)
         out["docat_worker"] = worker
         # Sum of each process's own peak: an upper bound of the tree's peak.
-        trees["docat worker on 1,000 pages (sum of VmHWM)"] = worker["main_peak_mb"] + sum(
-            worker["pool_peaks_mb"]
-        )
+        label = "docat worker (PostgreSQL + Redis + arq) on 1,000 pages: sum of each process's VmHWM"
+        trees[label] = worker["main_peak_mb"] + sum(worker["pool_peaks_mb"])
     except Exception as exc:  # no PostgreSQL/Redis here: the other measurements still stand
         out["docat_worker"] = {"error": f"{type(exc).__name__}: {exc}"[:300]}
     if not trees:
         only = out["pipeline_only"]
-        trees["run_pipeline + 2-process pool (sum of VmHWM)"] = only["main_peak_mb"] + sum(
-            only["pool_peaks_mb"]
-        )
+        label = "run_pipeline + 2-process pool on 1,000 pages: sum of each process's VmHWM"
+        trees[label] = only["main_peak_mb"] + sum(only["pool_peaks_mb"])
     out["source"], out["peak_rss_mb"] = max(trees.items(), key=lambda kv: kv[1])
     out["tree_peaks_mb"] = trees
     return out
