@@ -6,7 +6,7 @@ bucket on the moto S3 server. The test talks to them over HTTP like any
 client, and listens to Redis pub/sub as another API instance would.
 
 Each test starts the workers it needs. Recovery knobs are turned down
-(heartbeats go stale after 3 s, sweeps every second) so a killed worker's job
+(heartbeats go stale after 8 s, sweeps every second) so a killed worker's job
 is picked up quickly; every wait is bounded, none is a timing assertion.
 """
 
@@ -88,7 +88,9 @@ async def stack(tmp_path_factory: pytest.TempPathFactory, s3_endpoint: str) -> A
         "PDF_PROCESSES": "1",
         "WORKER_MAX_JOBS": "2",
         "WORKER_METRICS_PORT": "0",
-        "JOB_STALE_SECONDS": "3",
+        # Low enough that a killed worker's job is taken over soon, high enough that a live
+        # worker on a busy test machine is never mistaken for a dead one.
+        "JOB_STALE_SECONDS": "8",
         "RECOVERY_INTERVAL_SECONDS": "1",
         **{key.upper(): str(value) for key, value in s3_settings(bucket, s3_endpoint).items()},
     }
@@ -201,7 +203,8 @@ async def test_cancel_reaches_a_job_in_a_worker(
     await client.until(doc_id, lambda d: d["status"] == "PROCESSING" and d["progress"] > 0.1)
     assert (await client.gql.execute(CANCEL, {"id": doc_id}, token=client.token)).ok()
     doc = await client.finished(doc_id)
-    assert doc["status"] == "CANCELLED", stack.logs()
+    context = (doc["creditsUsed"], [e["node"]["message"] for e in doc["logs"]["edges"]], stack.logs())
+    assert doc["status"] == "CANCELLED", context
     # The OCR pages done before the cancel stay charged; never all six.
-    assert doc["creditsUsed"] % 5 == 0 and 5 <= doc["creditsUsed"] < 30
-    assert any(e["node"]["message"].startswith("Cancelled") for e in doc["logs"]["edges"])
+    assert doc["creditsUsed"] % 5 == 0 and 5 <= doc["creditsUsed"] < 30, context
+    assert any(e["node"]["message"].startswith("Cancelled") for e in doc["logs"]["edges"]), context
