@@ -13,7 +13,7 @@ run the jobs and the sweep (jobs/worker.py).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,8 +34,13 @@ class Resources:
     queue: JobQueue
     # PyMuPDF work of the jobs this process runs; its processes start on first use.
     pdf_pool: PdfPool
-    # Filled by the parts that need them (rate limiter...).
+    # Filled by the parts that need them (rate limiter, LLM runtime...).
     extras: dict[str, Any] = field(default_factory=dict)
+    # Closed with the resources, after the queue has stopped its jobs (e.g. the LLM HTTP client).
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    def close_with(self, closer: Callable[[], Awaitable[None]]) -> None:
+        self.closers.append(closer)
 
 
 @asynccontextmanager
@@ -51,13 +56,23 @@ async def open_resources(
         stack.push_async_callback(bus.close)
         pdf_pool = PdfPool(settings)
         stack.push_async_callback(pdf_pool.close)
+        closers: list[Callable[[], Awaitable[None]]] = []
+        stack.push_async_callback(_close_all, closers)
         queue = await open_queue(settings)
         # Closed before the pool, the bus and the database its jobs still use.
         stack.push_async_callback(queue.close)
-        resources = Resources(settings=settings, storage=storage, bus=bus, queue=queue, pdf_pool=pdf_pool)
+        resources = Resources(
+            settings=settings, storage=storage, bus=bus, queue=queue, pdf_pool=pdf_pool, closers=closers
+        )
         if run_jobs and isinstance(queue, InProcessQueue):
             from jobs.recovery import start_recovery
 
             queue.start({"resources": resources})
             await stack.enter_async_context(start_recovery(resources))
         yield resources
+
+
+async def _close_all(closers: list[Callable[[], Awaitable[None]]]) -> None:
+    # Newest first, like the exit stack itself.
+    for closer in reversed(closers):
+        await closer()

@@ -29,7 +29,6 @@ from jobs.llm.transport import RetryPolicy
 Task = Literal["ocr", "translation"]
 
 EXTRAS_KEY = "llm"
-CLOSERS_KEY = "closers"
 
 # The admin setting naming each provider's model, per task.
 MODEL_SETTINGS: dict[Task, dict[str, str]] = {
@@ -66,7 +65,7 @@ class LLMRuntime:
 
 
 def llm_runtime(resources: Resources) -> LLMRuntime:
-    """This process's runtime, made on first use; its close joins resources.extras["closers"]."""
+    """This process's runtime, made on first use and closed with the resources."""
     runtime = resources.extras.get(EXTRAS_KEY)
     if runtime is None:
         runtime = LLMRuntime(resources.settings)
@@ -77,7 +76,7 @@ def llm_runtime(resources: Resources) -> LLMRuntime:
 def install_llm_runtime(resources: Resources, runtime: LLMRuntime) -> None:
     """Use `runtime` for this process (tests install one pointed at a fake server)."""
     resources.extras[EXTRAS_KEY] = runtime
-    resources.extras.setdefault(CLOSERS_KEY, []).append(runtime.aclose)
+    resources.close_with(runtime.aclose)
 
 
 __all__ = ["EXTRAS_KEY", "MODEL_SETTINGS", "LLMRuntime", "Task", "install_llm_runtime", "llm_runtime"]
