@@ -46,6 +46,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         proxy_headers=True,
         forwarded_allow_ips=args.forwarded_allow_ips,
         ws_per_message_deflate=False,  # ~10 µs and ~40 KiB per connection for tiny JSON frames
+        # Subscribe messages are small; uvicorn's 16 MiB default would be read and parsed first.
+        ws_max_size=1024 * 1024,
         timeout_graceful_shutdown=20,
     )
     return 0

@@ -71,7 +71,7 @@ class Settings(BaseSettings):
     job_max_attempts: int = Field(default=3, ge=1)
     # Introspection: on in embedded mode; in production only when asked.
     graphql_introspection: bool | None = None
-    # Worker metrics port (each worker process serves its own /metrics).
+    # Worker metrics port (each worker process serves its own /metrics); unset = 9100.
     worker_metrics_port: int | None = None
 
     @field_validator("database_url", "redis_url", "s3_bucket", "secret_key", mode="before")

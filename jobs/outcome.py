@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from tortoise.transactions import in_transaction
+
 from docat import metrics
 from docat.credits import CREDITS_PER_OCR_PAGE, CREDITS_PER_TEXT_PAGE, settle
 from docat.resources import Resources
@@ -120,17 +122,18 @@ async def end_run(
         # Ending the run matters more; a hold left behind shows in credits_reserved, and
         # settling is idempotent should anything try again.
         logger.exception("credits of document %s run %d not settled", document.id, run)
-    if not await current.update(**values):
-        logger.warning("document %s run %d ended by someone else meanwhile", document.id, run)
-        return False
-
     level = LogLevel.INFO if end.status == JobStatus.COMPLETED else LogLevel.WARNING
     if end.status == JobStatus.FAILED:
         level = LogLevel.ERROR
     message = end.message
     if tally.pages:
         message += f"; {tally.credits} credits for {tally.pages} pages"
-    await ProcessingLog.create(document_id=document.id, level=level, stage=end.stage, message=message)
+    # One transaction: whoever sees the terminal status also finds the log line saying why.
+    async with in_transaction():
+        if not await current.update(**values):
+            logger.warning("document %s run %d ended by someone else meanwhile", document.id, run)
+            return False
+        await ProcessingLog.create(document_id=document.id, level=level, stage=end.stage, message=message)
 
     publisher = publisher or ProgressPublisher(resources.bus, document.id, document.owner_id, run=run)
     await publisher.progress(
