@@ -106,7 +106,8 @@ def _measure(path: Path, truth: Truth, pages: int, reps: int, first: int | None 
             f"jobs.pdf on PyMuPDF {pymupdf.VersionBind}", pages, ours, score(truth, our_outputs(content))
         ),
     }
-    return {"path": str(path), "pages": pages, "tools": tools, "_truth": truth}
+    shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+    return {"path": str(path), "file": str(shown), "pages": pages, "tools": tools, "_truth": truth}
 
 
 def _compare(result: dict[str, Any], tool: str, max_pages: int, budget: float) -> None:
@@ -140,6 +141,7 @@ def run(quick: bool) -> dict[str, Any]:
             for tool in COMPARED:
                 _compare(result, tool, max_slow_pages, budget)
         result.pop("_truth")
+        result["path"] = result.pop("file")
         results["corpora"][kind] = result
     if REAL_DOCUMENT.exists():
         # A real pdflatex book: pages differ, so every tool gets the same first pages.
@@ -149,6 +151,7 @@ def run(quick: bool) -> dict[str, Any]:
             for tool in COMPARED:
                 _compare(result, tool, first, budget=1e9)
         result.pop("_truth")
+        result["path"] = result.pop("file")
         results["corpora"][f"real: {REAL_DOCUMENT.name}, first {first} pages"] = result
     if problem:
         results["notes"].append(f"pymupdf4llm and pdfplumber skipped: {problem}")
