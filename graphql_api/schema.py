@@ -16,6 +16,7 @@ from graphql_api.documents.queries import DocumentQueries
 from graphql_api.documents.types import DocumentType
 from graphql_api.errors import ErrorCodes
 from graphql_api.hardening import MAX_BATCH, LimitedParserCache, hardening_extensions
+from graphql_api.jobs.execution import ExecutionContext
 from graphql_api.jobs.subscriptions import JobSubscriptions
 from graphql_api.logs.queries import LogQueries
 from graphql_api.logs.types import CreditLogType, ProcessingLogType
@@ -59,6 +60,8 @@ def build_schema(
             lambda: ValidationCache(maxsize=512),
             *(extra_extensions or []),
         ],
+        # graphql-core 3.3 leaks per subscription event without it (see the module).
+        execution_context_class=ExecutionContext,
         config=StrawberryConfig(auto_camel_case=True, batching_config={"max_operations": MAX_BATCH}),
     )
 
