@@ -23,11 +23,15 @@ from jobs.pdf.errors import InvalidPdf
 from jobs.pdf.layout import (
     DICT_FLAGS,
     Line,
+    has_letter,
+    is_page_number,
+    join_toc_numbers,
+    margin_zones,
     merge_fragments,
     page_lines,
     reading_order,
     running_key,
-    running_zone,
+    toc_entry,
 )
 from jobs.pdf.ocr import check_language, estimate_confidence, ocr_textpage
 from jobs.pdf.options import ExtractOptions
@@ -127,14 +131,15 @@ class _PageBuilder:
         self.current = _Block(kind, [line], level)
 
     def add_line(self, line: Line) -> None:
-        zone = running_zone(line.bbox, self.page_height)
-        if zone and running_key(line.text) in self.profile.running:
-            self.flush()
-            kind = "HEADER" if zone == "top" else "FOOTER"
-            self.blocks.append(ContentBlock(self.number, kind, line.text, line.bbox))
-            return
         cur = self.current
-        if self.styled and not self.title_done and line.style == self.profile.title_style:
+        toc = toc_entry(line)
+        if toc is not None:
+            # A contents entry keeps its page number but is no heading.
+            self.start("LIST_ITEM", Line(toc, line.bbox, line.size, line.bold))
+            return
+        # Numbers and symbols alone are never a title or a heading.
+        styled = self.styled and has_letter(line.text)
+        if styled and not self.title_done and line.style == self.profile.title_style:
             if cur and cur.type == "TITLE" and _is_continuation(cur, line):
                 cur.lines.append(line)
             else:
@@ -142,7 +147,7 @@ class _PageBuilder:
             return
         if cur and cur.type == "TITLE":
             self.title_done = True
-        level = self.profile.heading_level(line.style) if self.styled else None
+        level = self.profile.heading_level(line.style) if styled else None
         if level and len(line.text) <= MAX_HEADING_CHARS and not _LIST_ITEM.match(line.text):
             if cur and cur.type == "HEADING" and cur.level == level and _is_continuation(cur, line):
                 cur.lines.append(line)
@@ -221,6 +226,25 @@ def _order_and_merge(
     return out
 
 
+def _split_margins(
+    number: int, lines: list[Line], profile: DocumentProfile, page_height: float
+) -> tuple[list[ContentBlock], list[ContentBlock], list[Line]]:
+    """Headers and footers out of a page's lines: margin lines that repeat
+    across pages (digits aside) or that are a page number on their own."""
+    headers: list[ContentBlock] = []
+    footers: list[ContentBlock] = []
+    body: list[Line] = []
+    for line, zone in zip(lines, margin_zones(lines, page_height), strict=True):
+        if zone and (running_key(line.text) in profile.running or is_page_number(line.text)):
+            out = headers if zone == "top" else footers
+            out.append(ContentBlock(number, "HEADER" if zone == "top" else "FOOTER", line.text, line.bbox))
+        else:
+            body.append(line)
+    headers.sort(key=lambda b: (b.bbox[1], b.bbox[0]))
+    footers.sort(key=lambda b: (b.bbox[1], b.bbox[0]))
+    return headers, footers, body
+
+
 def extract_page(page: pymupdf.Page, options: ExtractOptions, profile: DocumentProfile) -> PageContent:
     number = page.number + 1
     engine = options.engine
@@ -240,9 +264,12 @@ def extract_page(page: pymupdf.Page, options: ExtractOptions, profile: DocumentP
     if tables:
         areas = [t.bbox for t in tables]
         lines = [ln for ln in lines if not _inside(ln.bbox, areas)]
+    headers, footers, lines = _split_margins(number, lines, profile, page.rect.height)
+    lines = join_toc_numbers(lines)
     items: list[Line | FoundTable | _Image] = [*lines, *tables, *_images(image_boxes, page.rect, ocr)]
 
     builder = _PageBuilder(number, profile, page.rect.height, styled=not ocr)
+    builder.blocks.extend(headers)
     for item in _order_and_merge(items, page.rect.width):
         if isinstance(item, Line):
             builder.add_line(item)
@@ -251,6 +278,7 @@ def extract_page(page: pymupdf.Page, options: ExtractOptions, profile: DocumentP
         else:
             builder.add_image(item)
     builder.flush()
+    builder.blocks.extend(footers)
 
     blocks = builder.blocks
     words = sum(count_words(b) for b in blocks if b.type not in ("HEADER", "FOOTER"))

@@ -23,11 +23,29 @@ DICT_FLAGS = pymupdf.TEXTFLAGS_DICT & ~pymupdf.TEXT_PRESERVE_IMAGES
 
 # Running headers/footers live in these top and bottom shares of the page.
 RUNNING_BAND = 0.1
+# Farther in, a line still belongs to the margin when a clear gap parts it from
+# the body (LaTeX puts the page number ~15% above the bottom edge).
+MARGIN_TOP = 0.15
+MARGIN_BOTTOM = 0.2
+# The gap, in heights of the margin line, that parts it from the body.
+MARGIN_GAP = 1.4
 
 _BOLD_FONT = re.compile(r"bold|black|heavy|semibold|demi", re.IGNORECASE)
 _DIGITS = re.compile(r"\d+")
 _SPACES = re.compile(r"\s+")
 _ROMAN_PAGE = re.compile(r"^[ivxlc]+$")
+# "3", "iv", "Page 3", "p. 3", "3 / 10", "Page 3 of 10", "- 3 -", "[3]".
+_PAGE_NUMBER = re.compile(
+    r"^[\-\u2013\u2014\[(]?\s*(?:(?:page|p\.|pg\.?|seite|s\.|p\u00e1gina|pagina)\s*)?"
+    r"(?:\d{1,4}|[ivxlcdm]{1,7})"
+    r"(?:\s*(?:/|of|von|de|sur|di)\s*\d{1,4})?\s*[\-\u2013\u2014\])]?$",
+    re.IGNORECASE,
+)
+# Dot leaders at the end of a contents entry: ". . . . ." or "......" or "…".
+_LEADERS = re.compile(r"\s*(?:[.\u2026\u00b7]\s*){2,}$")
+_LETTER = re.compile(r"[^\W\d_]")
+_WORD = re.compile(r"[^\W\d_]{3,}")
+_ARABIC_PAGE = re.compile(r"^\d{1,4}$")
 
 T = TypeVar("T")
 
@@ -38,6 +56,7 @@ class Line:
     bbox: Bbox
     size: float  # dominant font size by character count, rounded to 0.5 pt
     bold: bool  # most characters bold
+    toc: bool = False  # a contents entry: text, then its page number
 
     @property
     def style(self) -> tuple[float, bool]:
@@ -52,7 +71,8 @@ def page_lines(page_dict: dict[str, Any]) -> list[Line]:
             continue
         for raw in block.get("lines", ()):
             spans = raw.get("spans") or ()
-            text = "".join(s["text"] for s in spans)
+            # MuPDF yields NUL for glyphs it cannot map to Unicode.
+            text = "".join(s["text"] for s in spans).replace("\x00", "\ufffd")
             stripped = text.strip()
             if not stripped:
                 continue
@@ -78,6 +98,74 @@ def running_key(text: str) -> str:
     if _ROMAN_PAGE.match(text):
         return "#"
     return _DIGITS.sub("#", text)
+
+
+def is_page_number(text: str) -> bool:
+    """A line that is only a page number: "3", "iv", "Page 3 of 9", "- 3 -"."""
+    return len(text) <= 24 and _PAGE_NUMBER.match(text.strip()) is not None
+
+
+def toc_entry(line: Line) -> str | None:
+    """The text of a contents entry ("Methods 7" for "Methods . . . . 7"), else None."""
+    head, _, tail = line.text.rpartition(" ")
+    if not head or not is_page_number(tail) or not (line.toc or _LEADERS.search(head)):
+        return None
+    title = _LEADERS.sub("", head)
+    return f"{title} {tail}" if has_letter(title) else None
+
+
+def has_letter(text: str) -> bool:
+    return _LETTER.search(text) is not None
+
+
+def margin_zones(lines: list[Line], page_height: float) -> list[str | None]:
+    """ "top", "bottom" or None for each of a page's lines.
+
+    A line is in the margin when it lies in the outer RUNNING_BAND, or lies
+    within MARGIN_TOP/MARGIN_BOTTOM of the edge with nothing but margin lines
+    between it and the edge and a clear gap between it and the body.
+    """
+    zones: list[str | None] = [running_zone(ln.bbox, page_height) for ln in lines]
+    if not lines:
+        return zones
+    order = sorted(range(len(lines)), key=lambda i: lines[i].bbox[1])
+    # Bottom: walk up from the lowest line; each line whose top clears the
+    # lowest bottom of everything above it by a gap opens a margin below it.
+    limit = page_height * (1 - MARGIN_BOTTOM)
+    bottoms_above = [0.0] * len(order)
+    highest = -1e9
+    for pos, i in enumerate(order):
+        bottoms_above[pos] = highest
+        highest = max(highest, lines[i].bbox[3])
+    cut = None
+    for pos in range(len(order) - 1, -1, -1):
+        b = lines[order[pos]].bbox
+        if b[1] < limit:
+            break
+        if b[1] - bottoms_above[pos] >= (b[3] - b[1]) * MARGIN_GAP:
+            cut = pos
+    if cut is not None:
+        for pos in range(cut, len(order)):
+            zones[order[pos]] = "bottom"
+    # Top: the mirror image.
+    limit = page_height * MARGIN_TOP
+    tops_below = [0.0] * len(order)
+    lowest = 1e9
+    for pos in range(len(order) - 1, -1, -1):
+        tops_below[pos] = lowest
+        lowest = min(lowest, lines[order[pos]].bbox[1])
+    cut = None
+    for pos in range(len(order)):
+        b = lines[order[pos]].bbox
+        if b[3] > limit:
+            break
+        if tops_below[pos] - b[3] >= (b[3] - b[1]) * MARGIN_GAP:
+            cut = pos
+    if cut is not None:
+        for pos in range(cut + 1):
+            if zones[order[pos]] is None:
+                zones[order[pos]] = "top"
+    return zones
 
 
 def running_zone(bbox: Bbox, page_height: float) -> str | None:
@@ -112,10 +200,62 @@ def merge_fragments(lines: list[Line]) -> list[Line]:
                     ),
                     prev.size if len(prev.text) >= len(line.text) else line.size,
                     prev.bold and line.bold,
+                    prev.toc or line.toc,
                 )
                 continue
         merged.append(line)
     return merged
+
+
+def join_toc_numbers(lines: list[Line]) -> list[Line]:
+    """Join each lone page number to the text far left of it on its row.
+
+    A contents page sets its page numbers flush right, far from the entries:
+    left alone they look like a second column (and the gutter search would
+    read them after all entries). "Methods . . . . 7" or "Methods" with a wide
+    gap before "7" becomes one line "Methods 7" marked `toc`. Runs before
+    reading order, once per page; costs nothing on pages without lone numbers.
+    """
+    numbers = [i for i, ln in enumerate(lines) if _ARABIC_PAGE.match(ln.text)]
+    if not numbers:
+        return lines
+    right_edge = max(ln.bbox[2] for ln in lines)
+    out = list(lines)
+    dropped: set[int] = set()
+    for n in numbers:
+        num = lines[n]
+        best = None
+        for i, ln in enumerate(out):
+            if i == n or i in dropped or ln.bbox[2] > num.bbox[0]:
+                continue
+            if abs(ln.bbox[3] - num.bbox[3]) >= max(ln.size, num.size) * 0.3:
+                continue
+            if best is None or ln.bbox[2] > out[best].bbox[2]:
+                best = i
+        if best is None:
+            continue
+        entry = out[best]
+        gap = num.bbox[0] - entry.bbox[2]
+        leaders = _LEADERS.search(entry.text) is not None
+        if not _WORD.search(entry.text) and not leaders:
+            continue
+        size = max(entry.size, num.size)
+        # Without leaders: flush right on the page, after a wide gap, and after
+        # a title (an index entry "Homotopy, 47" ends in a number or a comma).
+        if not leaders and (
+            gap <= size * 4 or num.bbox[2] < right_edge - size * 2 or not _LETTER.match(entry.text[-1])
+        ):
+            continue
+        title = _LEADERS.sub("", entry.text) or entry.text
+        out[best] = Line(
+            f"{title} {num.text}",
+            (entry.bbox[0], min(entry.bbox[1], num.bbox[1]), num.bbox[2], max(entry.bbox[3], num.bbox[3])),
+            entry.size,
+            entry.bold,
+            True,
+        )
+        dropped.add(n)
+    return [ln for i, ln in enumerate(out) if i not in dropped]
 
 
 def find_gutter(boxes: list[Bbox], page_width: float) -> float | None:
@@ -196,9 +336,14 @@ __all__ = [
     "Line",
     "column_of",
     "find_gutter",
+    "has_letter",
+    "is_page_number",
+    "join_toc_numbers",
+    "margin_zones",
     "merge_fragments",
     "page_lines",
     "reading_order",
     "running_key",
     "running_zone",
+    "toc_entry",
 ]

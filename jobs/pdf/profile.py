@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jobs.pdf.analyze import open_pdf
-from jobs.pdf.layout import DICT_FLAGS, Line, page_lines, running_key, running_zone
+from jobs.pdf.layout import DICT_FLAGS, Line, margin_zones, page_lines, running_key
 
 MAX_SAMPLE_PAGES = 40
 # A heading style is at least this much bigger than body text (or bold).
@@ -83,8 +83,8 @@ class _Stats:
 
 def _collect(stats: _Stats, number: int, lines: list[Line], page_height: float) -> None:
     keys = set()
-    for line in lines:
-        if running_zone(line.bbox, page_height):
+    for line, zone in zip(lines, margin_zones(lines, page_height), strict=True):
+        if zone:
             keys.add(running_key(line.text))
             continue  # headers/footers say nothing about body or heading sizes
         stats.chars[line.style] += len(line.text)

@@ -230,3 +230,41 @@ def long_pdf(path: Path, pages: int) -> list[list[str]]:
         draw_running(page, n + 1, pages)
     doc.save(path)
     return drawn
+
+
+def page_numbered_pdf(path: Path, pages: int = 2) -> list[str]:
+    """Pages as LaTeX sets them: the page number alone, centred, ~15% above the
+    bottom edge (outside the outer margin band), nothing else repeated."""
+    doc = pymupdf.open()
+    for n in range(pages):
+        page = doc.new_page(width=A4.width, height=A4.height)
+        draw_paragraph(page, 90, words(200 + n, 200))
+        page.insert_text((A4.width / 2 - 3, A4.height * 0.85), str(n + 1), fontname="helv", fontsize=BODY)
+    doc.save(path)
+    return [str(n + 1) for n in range(pages)]
+
+
+CONTENTS = [("1", "Introduction", "2"), ("2", "Methods", "5"), ("3", "Results", "9")]
+LEADER_CONTENTS = [("Appendix", "12"), ("Index", "14")]
+
+
+def contents_pdf(path: Path) -> list[str]:
+    """A contents page in bold body-size type: numbered entries with their page
+    numbers flush right (no leaders), then entries with dot leaders; a page of
+    body text follows. Returns the entries as they should read."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=A4.width, height=A4.height)
+    page.insert_text((LEFT, 90), "Contents", fontname="hebo", fontsize=16)
+    y = 130.0
+    for number, title, at in CONTENTS:
+        page.insert_text((LEFT, y), number, fontname="hebo", fontsize=BODY)
+        page.insert_text((LEFT + 18, y), title, fontname="hebo", fontsize=BODY)
+        page.insert_text((RIGHT - 12, y), at, fontname="hebo", fontsize=BODY)
+        y += 22
+    for title, at in LEADER_CONTENTS:
+        page.insert_text((LEFT, y), f"{title} " + ". " * 30 + at, fontname="helv", fontsize=BODY)
+        y += 18
+    page = doc.new_page(width=A4.width, height=A4.height)
+    draw_paragraph(page, 90, words(300, 300))
+    doc.save(path)
+    return [f"{n} {t} {p}" for n, t, p in CONTENTS] + [f"{t} {p}" for t, p in LEADER_CONTENTS]
