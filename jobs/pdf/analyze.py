@@ -29,6 +29,9 @@ _JUNK_TITLE = re.compile(
     r"^(untitled|title|document\d*|none|null|unknown|slide \d+)$|\.(pdf|docx?|odt|tex|dvi|ps|rtf|txt|html?)$",
     re.IGNORECASE,
 )
+# A lower-case slug such as "imagemagick-images" or "report_final_v2" is a file name that
+# the producer copied into the metadata, not a title a person wrote.
+_FILE_NAME_TITLE = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)+$")
 _WORD_PREFIX = re.compile(r"^microsoft (word|powerpoint|excel) - ", re.IGNORECASE)
 
 
@@ -94,7 +97,7 @@ def meaningful_title(raw: str | None) -> str | None:
     if not raw:
         return None
     title = _WORD_PREFIX.sub("", " ".join(raw.split()))
-    if len(title) < 3 or _JUNK_TITLE.search(title):
+    if len(title) < 3 or _JUNK_TITLE.search(title) or _FILE_NAME_TITLE.match(title):
         return None
     return title
 

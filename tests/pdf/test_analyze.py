@@ -59,6 +59,10 @@ def test_metadata_title_kept_when_meaningful(tmp_path: Path) -> None:
         ("scan0001.pdf", None),
         ("Microsoft Word - Budget Plan", "Budget Plan"),
         ("  The   Crazy Ones ", "The Crazy Ones"),
+        ("imagemagick-images", None),
+        ("report_final_v2", None),
+        ("COVID-19 Guidance", "COVID-19 Guidance"),
+        ("Self-Assessment", "Self-Assessment"),
     ],
 )
 def test_meaningful_title(raw: str | None, expected: str | None) -> None:
