@@ -2,14 +2,13 @@
 
 A DocatError already carries its contract code: graphql-core copies the
 original error's `extensions` onto the GraphQLError. Parse and validation
-errors get BAD_USER_INPUT. Anything else is logged here with its traceback
+errors get BAD_USER_INPUT. Anything else is logged (once, with its traceback,
+by graphql_api.schema.DocatSchema)
 and reaches the client only as INTERNAL with a fixed message: never a stack
 trace, SQL or a file path.
 """
 
 from __future__ import annotations
-
-import logging
 
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
@@ -17,7 +16,6 @@ from strawberry.extensions import MaskErrors
 from docat import metrics
 from docat.errors import DocatError
 
-log = logging.getLogger("docat.graphql")
 INTERNAL_MESSAGE = "Internal server error"
 
 
@@ -33,7 +31,7 @@ def client_error(error: GraphQLError) -> GraphQLError:
         return GraphQLError(
             error.message, error.nodes, error.source, error.positions, error.path, None, extensions
         )
-    log.error("unhandled error in a resolver: %s", type(original).__name__, exc_info=original)
+    # Logged once, with its traceback, by DocatSchema.process_errors.
     return GraphQLError(
         INTERNAL_MESSAGE, error.nodes, error.source, error.positions, error.path, None, {"code": "INTERNAL"}
     )

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
+from docat.errors import DocatError
 from graphql_api.admin.mutations import AdminMutations
 from graphql_api.admin.queries import AdminQueries
 from graphql_api.admin.types import ProviderKeyType
@@ -25,6 +29,32 @@ from graphql_api.observability import ObservabilityExtension
 from graphql_api.users.mutations import UserMutations
 from graphql_api.users.queries import UserQueries
 from graphql_api.users.types import UserType
+
+log = logging.getLogger("docat.graphql")
+
+
+class DocatSchema(strawberry.Schema):
+    """Strawberry's schema, logging each error once and as what it is."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        # A refused request (NOT_FOUND, a bad token, a validation error) is the client's
+        # business, not the operator's: one INFO line, no traceback. Anything else keeps
+        # Strawberry's ERROR with the traceback.
+        unexpected = []
+        for error in errors:
+            original = error.original_error
+            if original is None or isinstance(original, DocatError):
+                code = (error.extensions or {}).get("code", "BAD_USER_INPUT")
+                log.info("GraphQL request refused: %s: %s", code, error.message)
+            else:
+                unexpected.append(error)
+        for error in unexpected:
+            original = error.original_error
+            log.error(
+                "unhandled error in a resolver: %s",
+                type(original).__name__,
+                exc_info=(type(original), original, original.__traceback__) if original else None,
+            )
 
 
 @strawberry.type
@@ -45,7 +75,7 @@ class Subscription(JobSubscriptions):
 def build_schema(
     *, extra_extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] | None = None
 ) -> strawberry.Schema:
-    return strawberry.Schema(
+    return DocatSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
