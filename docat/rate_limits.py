@@ -15,7 +15,11 @@ applies within seconds, without a restart.
 - uploads: `rate_uploads_<tier>_per_hour` per user, in a moving window.
 - requests: `rate_requests_per_minute` GraphQL operations per user (per
   client address when anonymous), in a fixed window: one counter per hit is
-  cheap enough to run on every operation.
+  cheap enough to run on every operation. The caller names the user by the
+  verified token's subject (no database read). Embedded, the budget is
+  counted by `LocalFixedWindow` below rather than by `limits`' memory store,
+  which schedules an expiry task per hit that hops to a thread: both count
+  per process, ours costs a dict lookup.
 
 A refusal raises RATE_LIMITED with `retryAfter`, the seconds until the window
 has room again.
@@ -57,6 +61,33 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:32]
 
 
+class LocalFixedWindow:
+    """Fixed windows of `seconds` counted in this process: a dict of key -> count.
+
+    Windows are aligned to the clock; the counts of the previous window are
+    dropped as the first hit of a new one arrives, so the dict holds only the
+    keys seen in the current window.
+    """
+
+    def __init__(self, seconds: int = 60) -> None:
+        self.seconds = seconds
+        self.window = -1
+        self.counts: dict[str, int] = {}
+
+    def hit(self, key: str, limit: int, now: float | None = None) -> int | None:
+        """Count one hit; None if allowed, else the seconds until the window ends."""
+        now = time.time() if now is None else now
+        window = int(now // self.seconds)
+        if window != self.window:
+            self.window = window
+            self.counts = {}
+        count = self.counts.get(key, 0)
+        if count >= limit:
+            return max(1, math.ceil((window + 1) * self.seconds - now))
+        self.counts[key] = count + 1
+        return None
+
+
 class RateLimiter:
     """The three limits of the service over one storage."""
 
@@ -65,6 +96,8 @@ class RateLimiter:
         self.storage = storage
         self.moving = MovingWindowRateLimiter(storage)
         self.fixed = FixedWindowRateLimiter(storage)
+        # Process memory counts per process either way: the hot request budget skips limits' store.
+        self.local_requests = LocalFixedWindow(60) if isinstance(storage, MemoryStorage) else None
 
     async def _setting(self, key: str) -> int:
         return int(await get_setting(self.settings, key))
@@ -118,10 +151,14 @@ class RateLimiter:
                 f"upload limit reached: {per_hour} an hour on the {tier.upper()} tier", retry_after=wait
             )
 
-    async def hit_request(self, context: ClientContext, user: User | None) -> None:
+    async def hit_request(self, context: ClientContext, subject: str | None) -> None:
+        """One operation of `subject`'s budget (from a verified token), else of the client address."""
         per_minute = await self._setting("rate_requests_per_minute")
-        who = ("user", str(user.id)) if user is not None else ("address", context.client_address)
-        wait = await self._hit(self.fixed, RateLimitItemPerMinute(per_minute), "request", *who)
+        who = ("user", subject) if subject is not None else ("address", context.client_address)
+        if self.local_requests is not None:
+            wait = self.local_requests.hit(":".join(who), per_minute)
+        else:
+            wait = await self._hit(self.fixed, RateLimitItemPerMinute(per_minute), "request", *who)
         if wait is not None:
             raise RateLimited(f"request limit reached: {per_minute} operations a minute", retry_after=wait)
 

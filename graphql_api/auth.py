@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from docat.errors import Unauthenticated
-from docat.security import decode_token
+from docat.security import TokenClaims, decode_token
 from models import User
 
 if TYPE_CHECKING:
@@ -52,8 +53,27 @@ def request_token(context: Context) -> str | None:
     return _bearer(header) if header else None
 
 
-async def user_for_token(secret: str, token: str) -> User:
-    claims = decode_token(secret, token)
+@lru_cache(maxsize=4096)
+def _verified(secret: str, token: str) -> TokenClaims:
+    # Only tokens that verified are kept (lru_cache keeps no exception); the claims
+    # of a given token string never change, so its signature is checked once.
+    return decode_token(secret, token)
+
+
+def verified_claims(secret: str, token: str) -> TokenClaims:
+    """decode_token's answer, remembered for recent tokens: a token is verified once, not per request.
+
+    Expiry is checked again on every use. Whether the account still works
+    (deactivated, password changed) is not a claim: user_for_claims reads it.
+    """
+    claims = _verified(secret, token)
+    if claims.expires_at <= datetime.now(UTC):
+        raise Unauthenticated("access token expired; log in again")
+    return claims
+
+
+async def user_for_claims(claims: TokenClaims) -> User:
+    """The account a verified token names, read now: the token alone does not say it still works."""
     user = await User.get_or_none(id=claims.user_id)
     # A deactivated user, or a token from before a password change, stops working at once.
     if user is None or not user.is_active or user.token_version != claims.token_version:
@@ -61,12 +81,16 @@ async def user_for_token(secret: str, token: str) -> User:
     return user
 
 
+async def user_for_token(secret: str, token: str) -> User:
+    return await user_for_claims(verified_claims(secret, token))
+
+
 async def authenticate(context: Context) -> User | None:
     """None when no token was sent; Unauthenticated when one was sent and is bad."""
-    token = request_token(context)
-    if token is None:
+    claims = context.token_claims()
+    if claims is None:
         return None
-    user = await user_for_token(context.settings.signing_key, token)
+    user = await user_for_claims(claims)
     now = datetime.now(UTC)
     if user.last_active_at is None or now - user.last_active_at > _ACTIVITY_RESOLUTION:
         user.last_active_at = now

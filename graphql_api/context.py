@@ -11,6 +11,7 @@ from strawberry.dataloader import DataLoader
 
 from docat.errors import Forbidden, Unauthenticated
 from docat.resources import Resources
+from docat.security import TokenClaims
 from docat.settings import Settings
 from models import Role, User
 
@@ -30,6 +31,9 @@ class Context:
     # One DataLoader per kind per request, created on first use.
     loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict)
     response_headers: dict[str, str] = field(default_factory=dict)
+    # The bearer token's verified claims, decoded at most once per request.
+    claims: TokenClaims | None = field(default=None, init=False, repr=False)
+    claims_decoded: bool = field(default=False, init=False, repr=False)
 
     @property
     def settings(self) -> Settings:
@@ -44,6 +48,20 @@ class Context:
         if name not in self.loaders:
             self.loaders[name] = factory()
         return self.loaders[name]
+
+    def token_claims(self) -> TokenClaims | None:
+        """The bearer token's verified claims: None without a token, Unauthenticated if it is bad.
+
+        Pure CPU (signature and expiry): who the token names, not whether that
+        account still works. `user()` reads the account for that.
+        """
+        if not self.claims_decoded:
+            from graphql_api.auth import request_token, verified_claims
+
+            token = request_token(self)
+            self.claims = verified_claims(self.settings.signing_key, token) if token is not None else None
+            self.claims_decoded = True
+        return self.claims
 
     async def user(self) -> User | None:
         if not self.viewer_loaded:

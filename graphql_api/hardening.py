@@ -9,7 +9,8 @@ In the order an operation meets them:
    introspection only where `settings.introspection_enabled` (always on in
    embedded mode, configurable in production);
 3. before execution: the query cost (below) at most MAX_COST, then one hit of
-   the caller's request budget (`docat.rate_limits`).
+   the caller's request budget (`docat.rate_limits`), keyed by the verified
+   token's subject without a database read.
 
 Cost: every selected field costs 1 times the product of the `first` of the
 connections it is nested in (the variables' values, else the argument's
@@ -244,18 +245,35 @@ class CostAndBudget(SchemaExtension):
         if limiter is None:
             return
         try:
-            user = await context.user()
-        except DocatError:
-            # A bad token: the resolvers answer UNAUTHENTICATED; count it by address.
-            user = None
-        try:
-            await limiter.hit_request(context, user)
+            await limiter.hit_request(context, _budget_subject(context))
         except RateLimited:
             raise
         except Exception:
             # The limiter's store (Redis) failing must not take the API down with it, nor
             # reach the client (errors raised here skip ErrorCodes): fail open, loudly.
             log.warning("request budget unavailable; operation allowed", exc_info=True)
+
+
+def _budget_subject(context: Any) -> str | None:
+    """Whose budget an operation spends: the user a verified token names, else None (the address).
+
+    No database read: the signature proves who the token was issued to, and an
+    operation that needs the account loads it (and refuses a deactivated one)
+    in its resolvers. The token version is part of the key, so a token revoked
+    by a password change cannot spend the budget of the user's current tokens.
+    """
+    if getattr(context, "viewer_loaded", False):
+        viewer = context.viewer
+        return f"{viewer.id}:v{viewer.token_version}" if viewer is not None else None
+    token_claims = getattr(context, "token_claims", None)
+    if token_claims is None:
+        return None
+    try:
+        claims = token_claims()
+    except DocatError:
+        # A bad token: the resolvers answer UNAUTHENTICATED; count it by address.
+        return None
+    return f"{claims.user_id}:v{claims.token_version}" if claims is not None else None
 
 
 def hardening_extensions() -> list[type[SchemaExtension]]:

@@ -2,11 +2,13 @@
 
 Global IDs are base64("Type:key"): opaque to clients, decodable here only.
 Cursors are base64 of the sort key of the row (created_at/at and id), so a
-page is one indexed range query however deep the client pages.
+page is one indexed range query however deep the client pages. totalCount is
+resolved on demand: a client that does not select it costs no COUNT.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -71,7 +73,20 @@ class Edge(Generic[T]):
 class Connection(Generic[T]):
     edges: list[Edge[T]]
     page_info: PageInfo
-    total_count: int
+    # The rows the connection pages through, counted only if a client asks for totalCount.
+    count_query: strawberry.Private[QuerySet[Any] | None] = None
+    known_total: strawberry.Private[int | None] = None
+    counting: strawberry.Private[asyncio.Task[int] | None] = None
+
+    @strawberry.field
+    async def total_count(self) -> int:
+        if self.known_total is None:
+            if self.counting is None:
+                assert self.count_query is not None
+                # One COUNT however many aliases select it (they resolve concurrently).
+                self.counting = asyncio.ensure_future(self.count_query.count())
+            self.known_total = await self.counting
+        return self.known_total
 
 
 def encode_cursor(at: datetime, key: object) -> str:
@@ -107,9 +122,12 @@ async def paginate(
     convert: Callable[[Any], T],
     key_field: str = "id",
 ) -> Connection[T]:
-    """Newest first, keyset by (time_field, key_field) descending."""
+    """Newest first, keyset by (time_field, key_field) descending.
+
+    totalCount costs a COUNT query only when the client selects it (and not
+    even then on a first page that holds every row).
+    """
     size = check_page_size(first)
-    total = await query.count()
     page_query = query
     if after:
         at, key = decode_cursor(after)
@@ -132,5 +150,7 @@ async def paginate(
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
         ),
-        total_count=total,
+        count_query=query,
+        # A first page that holds every row has counted them already.
+        known_total=len(rows) if after is None and not has_next else None,
     )

@@ -12,12 +12,12 @@ from starlette.applications import Starlette
 from docat.accounts import access_token_for
 from docat.admin_settings import set_setting
 from docat.errors import RateLimited
-from docat.rate_limits import RateLimiter, open_rate_limiter
+from docat.rate_limits import LocalFixedWindow, RateLimiter, open_rate_limiter
 from docat.settings import Settings
 from models import Tier, User
 from tests.conftest import PASSWORD
 from tests.fixtures.graphql_client import GraphQLClient, unique_email
-from tests.security.conftest import client_from, random_address
+from tests.security.conftest import QueryCounter, client_from, random_address
 
 LOGIN = """
 mutation($email: String!, $password: String!) { login(email: $email, password: $password) { accessToken } }"""
@@ -113,6 +113,65 @@ async def test_the_request_budget_counts_each_operation(
     assert (await client.execute(ME, token=token)).ok() == {"me": {"email": other.email}}
 
 
+async def test_the_request_budget_reads_no_account_but_a_deactivated_user_is_refused_at_once(
+    client: GraphQLClient,
+    app: Starlette,
+    user: User,
+    user_token: str,
+    count_queries: QueryCounter,
+    restore_limits: None,
+) -> None:
+    await set_setting("rate_requests_per_minute", "3")
+    assert (await client.execute("{ __typename }", token=user_token)).ok() == {"__typename": "Query"}
+    count_queries.statements.clear()  # the settings snapshot is read again after set_setting
+    # The budget keys on the token's verified subject: an operation that needs no user reads no row.
+    assert (await client.execute("{ __typename }", token=user_token)).ok() == {"__typename": "Query"}
+    assert count_queries.statements == []
+    # It is still the user's budget (the third operation of three), whatever the address.
+    async with client_from(app, random_address()) as elsewhere:
+        assert (await elsewhere.execute(ME, token=user_token)).ok() == {"me": {"email": user.email}}
+        assert (await elsewhere.execute("{ __typename }", token=user_token)).codes == ["RATE_LIMITED"]
+    # An operation that needs the user still reads it on every request: deactivation counts at once.
+    await set_setting("rate_requests_per_minute", None)
+    user.is_active = False
+    await user.save(update_fields=["is_active"])
+    assert (await client.execute(ME, token=user_token)).codes == ["UNAUTHENTICATED"]
+
+
+async def test_a_bad_token_spends_the_address_budget(
+    client: GraphQLClient, user_token: str, restore_limits: None
+) -> None:
+    await set_setting("rate_requests_per_minute", "2")
+    assert (await client.execute("{ __typename }", token="not-a-token")).ok() == {"__typename": "Query"}
+    assert (await client.execute("{ __typename }")).ok() == {"__typename": "Query"}
+    assert (await client.execute("{ __typename }", token="not-a-token")).codes == ["RATE_LIMITED"]
+    # A valid token from the same address has a budget of its own.
+    assert (await client.execute("{ __typename }", token=user_token)).ok() == {"__typename": "Query"}
+
+
+async def test_a_revoked_token_does_not_spend_the_budget_of_current_ones(
+    client: GraphQLClient, user: User, user_token: str, settings: Settings, restore_limits: None
+) -> None:
+    await set_setting("rate_requests_per_minute", "2")
+    user.token_version += 1  # as a password change does
+    await user.save(update_fields=["token_version"])
+    for _ in range(3):
+        await client.execute("{ __typename }", token=user_token)
+    current = access_token_for(settings, user)[0]
+    assert (await client.execute(ME, token=current)).ok() == {"me": {"email": user.email}}
+    assert (await client.execute(ME, token=user_token)).codes == ["RATE_LIMITED"]
+
+
+def test_the_local_fixed_window_counts_per_key_and_resets_with_the_window() -> None:
+    window = LocalFixedWindow(60)
+    start = 6000.0  # the start of a window
+    assert [window.hit("a", 2, start + s) for s in (0, 10, 20)] == [None, None, 40]
+    assert window.hit("b", 2, start + 59.5) is None  # another key, its own count
+    assert window.hit("a", 2, start + 59.5) == 1  # at least a second, never 0
+    assert window.hit("a", 2, start + 60) is None  # a new window
+    assert window.counts == {"a": 1}  # the last window's keys are gone
+
+
 async def test_uploads_are_limited_per_tier(settings: Settings, app: Starlette, restore_limits: None) -> None:
     limiter: RateLimiter = app.state.resources.extras["rate_limiter"]
     free = await User.create(email=unique_email("free"), password_hash="x", tier=Tier.FREE)
@@ -163,3 +222,5 @@ async def test_embedded_mode_uses_memory(settings: Settings, app: Starlette) -> 
     limiter: RateLimiter = app.state.resources.extras["rate_limiter"]
     assert settings.redis_url is None
     assert type(limiter.storage).__name__ == "MemoryStorage"
+    # The request budget, on every operation, is counted by our own per-process window.
+    assert isinstance(limiter.local_requests, LocalFixedWindow)
