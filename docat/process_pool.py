@@ -14,6 +14,8 @@ threads (the metrics server, asyncpg, aioboto3), and forking a threaded
 process can copy a held lock into the child. The fork server preloads the
 pipeline once, so each new child starts warm. Children are replaced after
 `MAX_TASKS_PER_CHILD` chunks, which bounds whatever MuPDF's allocator keeps.
+Each child keeps the last PDF it opened open for the next chunk of the same
+file (`jobs.pdf.kept_document`): a job's chunks do not reopen a large file.
 
 A child that dies (OOM killer, a MuPDF crash) breaks a ProcessPoolExecutor for
 good; `run` then replaces the executor and raises `PoolBroken`, a transient
@@ -40,6 +42,13 @@ MAX_TASKS_PER_CHILD = 200
 PRELOAD = ["jobs.pdf.extract", "jobs.pdf.profile", "jobs.pdf.translate_render"]
 
 
+def _start_child() -> None:
+    """Runs first in each pool process: mark it as one that keeps its last PDF open."""
+    from jobs.pdf.kept_document import keep_documents_open  # preloaded: no cost here
+
+    keep_documents_open()
+
+
 class PoolBroken(RuntimeError):
     """A pool process died; the executor was replaced and the work may be retried."""
 
@@ -53,7 +62,10 @@ def make_executor(processes: int) -> ProcessPoolExecutor:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(PRELOAD)
     return ProcessPoolExecutor(
-        max_workers=processes, mp_context=context, max_tasks_per_child=MAX_TASKS_PER_CHILD
+        max_workers=processes,
+        mp_context=context,
+        max_tasks_per_child=MAX_TASKS_PER_CHILD,
+        initializer=_start_child,
     )
 
 

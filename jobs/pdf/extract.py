@@ -2,7 +2,8 @@
 
 `extract_pages` is what the worker runs in a process pool, one chunk of
 pages per call: it is a top-level function with picklable arguments, opens
-the file itself (a path, never the bytes) and returns plain dataclasses.
+the file itself (a path, never the bytes) and returns plain dataclasses. A
+pool process keeps the file open for the job's next chunk (`kept_document`).
 
 Per page it costs one `get_text("dict")` and one `get_bboxlog()` (image boxes
 and the table gate); `find_tables` and OCR run only where they can matter.
@@ -17,9 +18,9 @@ from pathlib import Path
 
 import pymupdf
 
-from jobs.pdf.analyze import open_pdf
 from jobs.pdf.content import Bbox, ContentBlock, PageContent
 from jobs.pdf.errors import InvalidPdf
+from jobs.pdf.kept_document import open_document
 from jobs.pdf.layout import (
     DICT_FLAGS,
     Line,
@@ -36,7 +37,7 @@ from jobs.pdf.layout import (
 from jobs.pdf.ocr import check_language, estimate_confidence, ocr_textpage
 from jobs.pdf.options import ExtractOptions
 from jobs.pdf.profile import MAX_HEADING_CHARS, DocumentProfile
-from jobs.pdf.tables import FoundTable, find_page_tables, may_hold_table, vector_paths
+from jobs.pdf.tables import FoundTable, find_page_tables, table_area, vector_paths
 
 # Bullet glyphs and dashes that start a list item.
 _BULLETS = r"[\u2022\u25cf\u25aa\u25e6\u00b7\u2023\u2219\u25cb\u25a0\u25a1\u27a2\u25ba\u2713\-\*\u2013\u2014]"
@@ -259,8 +260,8 @@ def extract_page(page: pymupdf.Page, options: ExtractOptions, profile: DocumentP
         textpage = ocr_textpage(page, options.ocr_language, DICT_FLAGS)
         lines = page_lines(page.get_text("dict", textpage=textpage))
 
-    paths = vector_paths(page_dict)
-    tables = find_page_tables(page) if not ocr and may_hold_table(paths) else []
+    area = table_area(vector_paths(page_dict)) if not ocr else None
+    tables = find_page_tables(page, area) if area is not None else []
     if tables:
         areas = [t.bbox for t in tables]
         lines = [ln for ln in lines if not _inside(ln.bbox, areas)]
@@ -299,16 +300,19 @@ def extract_pages(
     page_numbers: Sequence[int],
     options: ExtractOptions,
     profile: DocumentProfile,
+    keep_open: bool | None = None,
 ) -> list[PageContent]:
     """Extract the 1-based `page_numbers` of the PDF at `path`, in order.
 
     Runs in a worker process: everything in and out pickles, and only this
     chunk's pages are ever loaded, which bounds memory on huge documents.
+    `keep_open=True` (only in a pool process) keeps the document open for the
+    next chunk; None keeps it where the process was marked to.
     """
     if options.engine == "OCR":
         check_language(options.ocr_language)  # fail before any work, with a clear message
     pages: list[PageContent] = []
-    with open_pdf(path, password) as doc:
+    with open_document(path, password, keep_open) as doc:
         for number in page_numbers:
             try:
                 page = doc.load_page(number - 1)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, as_completed
+from concurrent.futures import Executor, Future, as_completed
 from pathlib import Path
 
 from docat.errors import BadUserInput
@@ -22,14 +22,18 @@ from jobs.pdf.errors import TooManyPages
 from jobs.pdf.extract import extract_pages
 from jobs.pdf.ocr import check_language
 from jobs.pdf.options import ExtractOptions
-from jobs.pdf.profile import profile_document
+from jobs.pdf.profile import DocumentProfile, profile_document
 
-MAX_CHUNK = 25  # pages per task: small enough to balance workers and stream progress
+# Pages per task. A pool process keeps the file open between chunks, so a
+# chunk costs little beyond its pages: a few chunks per worker balance the
+# load, and the cap keeps progress streaming on huge documents.
+MAX_CHUNK = 50
 CHUNKS_PER_WORKER = 4
 
 
 def plan_chunks(page_numbers: Sequence[int], workers: int, max_chunk: int = MAX_CHUNK) -> list[list[int]]:
-    """Split pages into consecutive chunks, a few per worker, none over `max_chunk`.
+    """Split pages into consecutive chunks, about `CHUNKS_PER_WORKER` per worker,
+    none over `max_chunk`, sizes differing by at most one page.
 
     Consecutive pages share fonts and resources, so a chunk of neighbours is
     cheaper to open and extract than a scattered one.
@@ -37,9 +41,17 @@ def plan_chunks(page_numbers: Sequence[int], workers: int, max_chunk: int = MAX_
     pages = list(page_numbers)
     if not pages:
         return []
-    size = math.ceil(len(pages) / (max(1, workers) * CHUNKS_PER_WORKER))
-    size = max(1, min(max_chunk, size))
-    return [pages[i : i + size] for i in range(0, len(pages), size)]
+    count = max(1, workers) * CHUNKS_PER_WORKER
+    count = max(count, math.ceil(len(pages) / max(1, max_chunk)))
+    count = min(count, len(pages))
+    size, extra = divmod(len(pages), count)
+    chunks: list[list[int]] = []
+    start = 0
+    for i in range(count):
+        end = start + size + (1 if i < extra else 0)
+        chunks.append(pages[start:end])
+        start = end
+    return chunks
 
 
 def assemble(
@@ -84,6 +96,10 @@ def select_pages(
     return pages
 
 
+def _selected(options: ExtractOptions, page_count: int, max_pages: int | None) -> list[int]:
+    return select_pages(PdfInspection(page_count, "STRUCTURED", []), options, max_pages)
+
+
 def run_pipeline(
     path: str | Path,
     options: ExtractOptions,
@@ -93,16 +109,33 @@ def run_pipeline(
     on_page: Callable[[PageContent], None] | None = None,
     max_pages: int | None = None,
     timeout: float | None = None,
+    inspection: PdfInspection | None = None,
 ) -> ExtractedContent:
     """Inspect, profile and extract `path`; `timeout` (seconds) bounds the wait
-    for the executor's chunks (concurrent.futures.TimeoutError past it)."""
+    for the executor's chunks (concurrent.futures.TimeoutError past it).
+
+    A caller that has inspected the file already passes its `inspection`. With
+    an executor the profile runs in a pool process while this one inspects,
+    and every call there keeps the file open for the next (`kept_document`).
+    """
     started = time.perf_counter()
-    with open_pdf(path, options.password) as doc:
-        inspection = inspect_document(doc)
+    profiled: Future[DocumentProfile] | None = None
+    if inspection is None:
+        with open_pdf(path, options.password) as doc:
+            if executor is not None:
+                # The page count is enough to choose the pages: profile them meanwhile.
+                pages = _selected(options, doc.page_count, max_pages)
+                profiled = executor.submit(profile_document, str(path), options.password, pages, True)
+            inspection = inspect_document(doc)
     pages = select_pages(inspection, options, max_pages)
     if options.engine == "OCR" or (options.engine == "AUTO" and any(inspection.needs_ocr(p) for p in pages)):
         check_language(options.ocr_language)  # fail fast, before the first chunk
-    profile = profile_document(path, options.password, pages)
+    if profiled is not None:
+        profile = profiled.result(timeout=timeout)
+    elif executor is not None:
+        profile = executor.submit(profile_document, str(path), options.password, pages, True).result(timeout)
+    else:
+        profile = profile_document(path, options.password, pages)
     chunks = plan_chunks(pages, workers if executor else 1)
 
     results: list[PageContent] = []
@@ -118,7 +151,8 @@ def run_pipeline(
             collect(extract_pages(path, options.password, chunk, options, profile))
     else:
         futures = [
-            executor.submit(extract_pages, str(path), options.password, c, options, profile) for c in chunks
+            executor.submit(extract_pages, str(path), options.password, c, options, profile, True)
+            for c in chunks
         ]
         for future in as_completed(futures, timeout=timeout):
             collect(future.result())

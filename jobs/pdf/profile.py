@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jobs.pdf.analyze import open_pdf
+from jobs.pdf.kept_document import open_document
 from jobs.pdf.layout import DICT_FLAGS, Line, margin_zones, page_lines, running_key
 
 MAX_SAMPLE_PAGES = 40
@@ -135,13 +135,16 @@ def build_profile(stats: _Stats, sampled: int) -> DocumentProfile:
     )
 
 
-def profile_document(path: str | Path, password: str | None, page_numbers: Sequence[int]) -> DocumentProfile:
-    """First pass over (a sample of) the 1-based `page_numbers`."""
+def profile_document(
+    path: str | Path, password: str | None, page_numbers: Sequence[int], keep_open: bool | None = None
+) -> DocumentProfile:
+    """First pass over (a sample of) the 1-based `page_numbers`; `keep_open` as for
+    `extract_pages` (in a pool process the first chunk then finds the file open)."""
     pages = sample_pages(page_numbers)
     if 1 not in pages:
         pages = [1, *pages]  # page 1 holds the title even when not processed
     stats = _Stats()
-    with open_pdf(path, password) as doc:
+    with open_document(path, password, keep_open) as doc:
         for number in pages:
             if number > doc.page_count:
                 continue

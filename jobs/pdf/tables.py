@@ -24,6 +24,12 @@ pymupdf.no_recommend_layout()
 
 _PATH_KINDS = ("fill-path", "stroke-path")
 _THIN = 3.0  # a stroke thinner than this is a rule, not a shape
+# Rules this close count as meeting: above find_tables' snap/join/intersection tolerances (3 pt).
+_MEET = 4.0
+# A page with this many paths, fewer than this share of them straight rules or boxes, is a figure.
+_FIGURE_PATHS = 500
+_FIGURE_STRAIGHT_SHARE = 0.05
+_MARGIN = 5.0  # around the drawn paths for find_tables' clip: glyphs that straddle a rule
 
 
 @dataclass(slots=True)
@@ -32,7 +38,8 @@ class FoundTable:
     data: TableData
 
 
-PathBox = tuple[str, tuple[float, float, float, float]]  # ("stroke-path" | "fill-path", bbox)
+Rect4 = tuple[float, float, float, float]
+PathBox = tuple[str, Rect4]  # ("stroke-path" | "fill-path", bbox)
 
 
 def vector_paths(page_dict: dict[str, Any]) -> list[PathBox]:
@@ -44,35 +51,92 @@ def vector_paths(page_dict: dict[str, Any]) -> list[PathBox]:
     ]
 
 
-def may_hold_table(bbox_log: Sequence[PathBox]) -> bool:
-    """True when the page draws at least two horizontal and two vertical rules,
-    or a box big enough to be a grid drawn as one path."""
-    horizontal = vertical = 0
-    for kind, (x0, y0, x1, y1) in bbox_log:
+def _rules(paths: Sequence[PathBox]) -> tuple[list[Rect4], list[Rect4], list[Rect4]]:
+    """Thin horizontal rules, thin vertical rules, and stroked boxes big enough to
+    be a grid drawn as one path."""
+    horizontal: list[Rect4] = []
+    vertical: list[Rect4] = []
+    boxes: list[Rect4] = []
+    for kind, box in paths:
         if kind not in _PATH_KINDS:
             continue
+        x0, y0, x1, y1 = box
         w, h = x1 - x0, y1 - y0
         if h <= _THIN and w > 10:
-            horizontal += 1
+            horizontal.append(box)
         elif w <= _THIN and h > 10:
-            vertical += 1
+            vertical.append(box)
         elif w > 40 and h > 30 and kind == "stroke-path":
-            return True
-        if horizontal >= 2 and vertical >= 2:
-            return True
+            boxes.append(box)
+    return horizontal, vertical, boxes
+
+
+def _crosses(h: Rect4, v: Rect4) -> bool:
+    """Whether a horizontal and a vertical rule meet (within the finder's tolerances)."""
+    return h[0] - _MEET <= v[0] and v[2] <= h[2] + _MEET and v[1] - _MEET <= h[1] and h[3] <= v[3] + _MEET
+
+
+def _closes_a_cell(horizontal: Sequence[Rect4], vertical: Sequence[Rect4]) -> bool:
+    """True when two horizontal rules both meet the same two vertical rules: at least
+    one cell is closed on four sides, which a table needs and loose rules lack."""
+    if len(horizontal) < 2 or len(vertical) < 2:
+        return False
+    # For each horizontal rule, the set of vertical rules it meets, as a bit mask.
+    masks = [sum(1 << i for i, v in enumerate(vertical) if _crosses(h, v)) for h in horizontal]
+    masks = [m for m in masks if m & (m - 1)]  # meets at least two
+    for i, a in enumerate(masks):
+        for b in masks[i + 1 :]:
+            both = a & b
+            if both & (both - 1):
+                return True
     return False
+
+
+def table_area(paths: Sequence[PathBox]) -> Rect4 | None:
+    """Where `find_tables` should look, or None when the page cannot hold a ruled table.
+
+    The page must draw a stroked box big enough to be a grid drawn as one path,
+    or thin horizontal and vertical rules that close at least one cell. A page
+    whose drawings are mostly curves and short segments (a plot, a diagram: some
+    thousand paths, a few of them straight) is a figure, not a table. The area is
+    the box around every path, expanded a little: `find_tables` builds its grid
+    from drawn paths only, so no table lies outside it, and skipping the text
+    elsewhere on the page is what makes the clip cheaper.
+    """
+    horizontal, vertical, boxes = _rules(paths)
+    straight = len(horizontal) + len(vertical) + len(boxes)
+    if len(paths) >= _FIGURE_PATHS and straight < len(paths) * _FIGURE_STRAIGHT_SHARE:
+        return None
+    if not boxes and not _closes_a_cell(horizontal, vertical):
+        return None
+    x0 = min(b[0] for _, b in paths) - _MARGIN
+    y0 = min(b[1] for _, b in paths) - _MARGIN
+    x1 = max(b[2] for _, b in paths) + _MARGIN
+    y1 = max(b[3] for _, b in paths) + _MARGIN
+    return (x0, y0, x1, y1)
+
+
+def may_hold_table(paths: Sequence[PathBox]) -> bool:
+    """True when `table_area` finds somewhere to look."""
+    return table_area(paths) is not None
 
 
 def _cell(value: str | None) -> str:
     return " ".join(value.split()) if value else ""
 
 
-def find_page_tables(page: pymupdf.Page) -> list[FoundTable]:
-    """Tables with at least two rows and two columns; the first row (or an
-    external header PyMuPDF found above the grid) becomes the headers."""
+def find_page_tables(page: pymupdf.Page, area: Rect4 | None = None) -> list[FoundTable]:
+    """Tables with at least two rows and two columns, within `area` (see
+    `table_area`) if given; the first row (or an external header PyMuPDF found
+    above the grid) becomes the headers."""
     found: list[FoundTable] = []
+    clip = None
+    if area is not None and page.rotation == 0:  # find_tables unrotates a rotated page: no clip there
+        clip = pymupdf.Rect(area) & page.rect
+        if clip.is_empty:
+            return found
     # use_layout=False: the layout model is not installed and must not be tried.
-    for table in page.find_tables(use_layout=False).tables:
+    for table in page.find_tables(clip=clip, use_layout=False).tables:
         rows = [[_cell(c) for c in row] for row in table.extract()]
         rows = [r for r in rows if any(r)]
         if table.col_count < 2 or len(rows) < 2:
@@ -86,4 +150,4 @@ def find_page_tables(page: pymupdf.Page) -> list[FoundTable]:
     return found
 
 
-__all__ = ["FoundTable", "find_page_tables", "may_hold_table", "vector_paths"]
+__all__ = ["FoundTable", "find_page_tables", "may_hold_table", "table_area", "vector_paths"]

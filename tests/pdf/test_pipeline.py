@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -128,3 +129,32 @@ def test_password_protected_corpus_file() -> None:
         with pytest.raises(EncryptedPdf):
             run_pipeline(PASSWORD_PDF, ExtractOptions(password=password))
     assert render_page_png(PASSWORD_PDF, "openpassword", 1, dpi=50).startswith(b"\x89PNG")
+
+
+def test_plan_chunks_aims_at_a_few_chunks_per_worker() -> None:
+    chunks = plan_chunks(list(range(1, 1001)), 2)
+    assert [p for c in chunks for p in c] == list(range(1, 1001))
+    assert len(chunks) == 20 and {len(c) for c in chunks} == {50}  # capped at MAX_CHUNK
+    chunks = plan_chunks(list(range(1, 101)), 2)
+    assert len(chunks) == 8 and {len(c) for c in chunks} == {12, 13}  # balanced, no short tail
+    chunks = plan_chunks(list(range(1, 11)), 2, max_chunk=2)  # OCR pages: small chunks
+    assert max(len(c) for c in chunks) <= 2 and sum(len(c) for c in chunks) == 10
+
+
+def test_pool_process_keeps_the_document_open(long_doc: Generated, tmp_path: Path) -> None:
+    from jobs.pdf import kept_document
+
+    profile = profile_document(long_doc.path, None, range(1, 31))
+    first = extract_pages(long_doc.path, None, [1, 2], ExtractOptions(), profile, True)
+    kept = kept_document._kept
+    assert kept is not None
+    again = extract_pages(long_doc.path, None, [1, 2], ExtractOptions(), profile, True)
+    assert kept_document._kept is kept and again == first  # reused, same output
+    copy = tmp_path / "copy.pdf"
+    copy.write_bytes(long_doc.path.read_bytes())
+    extract_pages(copy, None, [3], ExtractOptions(), profile, True)
+    assert kept_document._kept is not kept and kept.doc.is_closed  # another file closes the last
+    kept_document.release_document()
+    assert kept_document._kept is None
+    extract_pages(long_doc.path, None, [1], ExtractOptions(), profile)  # default: open and close
+    assert kept_document._kept is None
