@@ -14,33 +14,17 @@ import base64
 from collections.abc import Sequence
 from typing import Any
 
-import httpx
-
-from jobs.llm.keys import GEMINI, ApiKey, KeyPool
-from jobs.llm.transport import RetryPolicy, post_with_retries
+from jobs.llm.keys import GEMINI, ApiKey
+from jobs.llm.provider import HttpProvider
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com/v1beta"
 DEFAULT_MODEL = "gemini-2.0-flash"
 
 
-class GeminiProvider:
+class GeminiProvider(HttpProvider):
     name = GEMINI
-
-    def __init__(
-        self,
-        keys: KeyPool,
-        *,
-        model: str = DEFAULT_MODEL,
-        base_url: str = DEFAULT_BASE_URL,
-        client: httpx.AsyncClient | None = None,
-        policy: RetryPolicy | None = None,
-    ) -> None:
-        self.keys = keys
-        self.model = model
-        self.base_url = base_url.rstrip("/")
-        self.policy = policy or RetryPolicy()
-        self._client = client or httpx.AsyncClient()
-        self._owns_client = client is None
+    default_model = DEFAULT_MODEL
+    default_base_url = DEFAULT_BASE_URL
 
     async def complete(
         self,
@@ -66,19 +50,7 @@ class GeminiProvider:
         def build(key: ApiKey) -> tuple[str, dict[str, str], dict[str, Any]]:
             return url, {"x-goog-api-key": key.secret}, body
 
-        return await post_with_retries(
-            self._client, self.keys, self.name, build, parse_generate_content, self.policy
-        )
-
-    async def aclose(self) -> None:
-        if self._owns_client:
-            await self._client.aclose()
-
-    async def __aenter__(self) -> GeminiProvider:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
+        return await self._post(build, parse_generate_content)
 
 
 def parse_generate_content(data: Any) -> str:

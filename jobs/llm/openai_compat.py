@@ -14,33 +14,17 @@ import base64
 from collections.abc import Sequence
 from typing import Any
 
-import httpx
-
-from jobs.llm.keys import OPENROUTER, ApiKey, KeyPool
-from jobs.llm.transport import RetryPolicy, post_with_retries
+from jobs.llm.keys import OPENROUTER, ApiKey
+from jobs.llm.provider import HttpProvider
 
 DEFAULT_BASE_URL = "https://openrouter.ai/api/v1"
 DEFAULT_MODEL = "openai/gpt-4o-mini"
 
 
-class OpenAICompatProvider:
+class OpenAICompatProvider(HttpProvider):
     name = OPENROUTER
-
-    def __init__(
-        self,
-        keys: KeyPool,
-        *,
-        model: str = DEFAULT_MODEL,
-        base_url: str = DEFAULT_BASE_URL,
-        client: httpx.AsyncClient | None = None,
-        policy: RetryPolicy | None = None,
-    ) -> None:
-        self.keys = keys
-        self.model = model
-        self.base_url = base_url.rstrip("/")
-        self.policy = policy or RetryPolicy()
-        self._client = client or httpx.AsyncClient()
-        self._owns_client = client is None
+    default_model = DEFAULT_MODEL
+    default_base_url = DEFAULT_BASE_URL
 
     async def complete(
         self,
@@ -70,19 +54,7 @@ class OpenAICompatProvider:
             }
             return f"{self.base_url}/chat/completions", headers, body
 
-        return await post_with_retries(
-            self._client, self.keys, self.name, build, parse_chat_completion, self.policy
-        )
-
-    async def aclose(self) -> None:
-        if self._owns_client:
-            await self._client.aclose()
-
-    async def __aenter__(self) -> OpenAICompatProvider:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
+        return await self._post(build, parse_chat_completion)
 
 
 def parse_chat_completion(data: Any) -> str:

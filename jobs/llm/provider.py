@@ -7,8 +7,16 @@ tests may pass any object with the same shape.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, Protocol, Self, runtime_checkable
+
+import httpx
+
+from jobs.llm.keys import ApiKey, KeyPool
+from jobs.llm.transport import RetryPolicy, post_with_retries
+
+#: Builds one attempt's request for a key: (url, headers, JSON body).
+RequestBuilder = Callable[[ApiKey], tuple[str, dict[str, str], dict[str, Any]]]
 
 
 @runtime_checkable
@@ -34,4 +42,46 @@ class LLMProvider(Protocol):
     async def aclose(self) -> None: ...
 
 
-__all__ = ["LLMProvider"]
+class HttpProvider:
+    """What both HTTP clients share: keys, retries, and an httpx client they may own.
+
+    A subclass names its provider and defaults and implements `complete`, which
+    builds the request per key and hands it to `_post` with its response parser.
+    """
+
+    name: str
+    default_model: ClassVar[str]
+    default_base_url: ClassVar[str]
+
+    def __init__(
+        self,
+        keys: KeyPool,
+        *,
+        model: str | None = None,
+        base_url: str | None = None,
+        client: httpx.AsyncClient | None = None,
+        policy: RetryPolicy | None = None,
+    ) -> None:
+        self.keys = keys
+        self.model = model or self.default_model
+        self.base_url = (base_url or self.default_base_url).rstrip("/")
+        self.policy = policy or RetryPolicy()
+        self._client = client or httpx.AsyncClient()
+        # A shared client (one per process, see jobs.llm.runtime) is closed by its owner.
+        self._owns_client = client is None
+
+    async def _post(self, build: RequestBuilder, parse: Callable[[Any], str]) -> str:
+        return await post_with_retries(self._client, self.keys, self.name, build, parse, self.policy)
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self._client.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+__all__ = ["HttpProvider", "LLMProvider", "RequestBuilder"]
