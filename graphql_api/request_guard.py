@@ -15,28 +15,26 @@ the same status, so every refusal carries a contract code.
 
 from __future__ import annotations
 
-import json
-
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from docat import metrics
+from graphql_api.body_limit import (
+    BodyTooLarge,
+    counting_receive,
+    error_body,
+    route_path,
+    send_json,
+    send_payload_too_large,
+)
 
 MAX_JSON_BODY_BYTES = 256 * 1024
 # A GET carries its query in the URL; anything this long belongs in a POST body.
 MAX_QUERY_STRING_BYTES = 32 * 1024
 
 
-def error_body(message: str, code: str, **extensions: object) -> bytes:
-    return json.dumps({"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}).encode()
-
-
 def _code_for(status: int) -> str:
     return "PAYLOAD_TOO_LARGE" if status == 413 else "BAD_USER_INPUT"
-
-
-class _BodyTooLarge(Exception):
-    """Raised from `receive` so the view stops reading; answered below, never seen by clients."""
 
 
 class GraphQLRequestGuard:
@@ -46,13 +44,7 @@ class GraphQLRequestGuard:
         self.max_bytes = max_bytes
 
     def _applies(self, scope: Scope) -> bool:
-        if scope["type"] != "http":
-            return False
-        path: str = scope["path"]
-        root: str = scope.get("root_path", "")
-        if root and path.startswith(root):
-            path = path[len(root) :]
-        return path == self.path
+        return scope["type"] == "http" and route_path(scope) == self.path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self._applies(scope):
@@ -68,17 +60,9 @@ class GraphQLRequestGuard:
             await self._reject(send)
             return
 
-        received = 0
         started = False
-
-        async def counting_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request" and not multipart:
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise _BodyTooLarge
-            return message
+        # Multipart bodies are graphql_api.upload_limit's, with the upload's own limit.
+        counted = None if multipart else counting_receive(receive, self.max_bytes)
 
         shaping: Message | None = None
         chunks: list[bytes] = []
@@ -100,43 +84,21 @@ class GraphQLRequestGuard:
                 status = int(shaping["status"])
                 text = b"".join(chunks).decode(errors="replace").strip() or "bad request"
                 metrics.record_error(_code_for(status))
-                await self._send_json(send, status, error_body(text, _code_for(status)), shaping)
+                await send_json(send, status, error_body(text, _code_for(status)), shaping)
                 return
             await send(message)
 
         try:
-            await self.app(scope, counting_receive, shaping_send)
-        except _BodyTooLarge:
-            if started:  # a view that parses before answering cannot get here; never answer twice
+            await self.app(scope, counted or receive, shaping_send)
+        except BodyTooLarge as exc:
+            # Not ours (the upload guard's), or too late to answer: a view that parses
+            # before answering cannot get here; never answer twice.
+            if counted is None or exc.source is not counted or started:
                 raise
             await self._reject(send)
 
     async def _reject(self, send: Send, limit: int | None = None) -> None:
         limit = limit or self.max_bytes
-        metrics.record_error("PAYLOAD_TOO_LARGE")
-        body = error_body(
-            f"The request is larger than the limit of {limit // 1024} KiB for GraphQL requests.",
-            "PAYLOAD_TOO_LARGE",
-            maxBytes=limit,
+        await send_payload_too_large(
+            send, f"The request is larger than the limit of {limit // 1024} KiB for GraphQL requests.", limit
         )
-        # The rest of the body is never read: the connection cannot be reused.
-        await self._send_json(send, 413, body, None, close=True)
-
-    @staticmethod
-    async def _send_json(
-        send: Send, status: int, body: bytes, original: Message | None, *, close: bool = False
-    ) -> None:
-        kept = [
-            (name, value)
-            for name, value in (original or {}).get("headers", [])
-            if name.lower() not in (b"content-type", b"content-length")
-        ]
-        headers = [
-            *kept,
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-        ]
-        if close:
-            headers.append((b"connection", b"close"))
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})

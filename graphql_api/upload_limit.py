@@ -17,15 +17,14 @@ The resolver enforces the exact limit on the file itself while streaming it
 
 from __future__ import annotations
 
-import json
 import logging
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from docat import metrics
 from docat.admin_settings import get_setting
 from docat.settings import Settings
+from graphql_api.body_limit import BodyTooLarge, counting_receive, route_path, send_payload_too_large
 
 log = logging.getLogger(__name__)
 
@@ -45,16 +44,6 @@ async def upload_limit_bytes(settings: Settings) -> int:
     return min(settings.max_upload_mb, admin_mb) * MIB
 
 
-def too_large_body(max_bytes: int) -> bytes:
-    message = f"The upload is larger than the limit of {max_bytes // MIB} MiB."
-    error = {"message": message, "extensions": {"code": "PAYLOAD_TOO_LARGE", "maxBytes": max_bytes}}
-    return json.dumps({"errors": [error]}).encode()
-
-
-class _BodyTooLarge(Exception):
-    """Raised from `receive` so the app stops parsing; caught below, never seen by clients."""
-
-
 class UploadLimitMiddleware:
     def __init__(self, app: ASGIApp, settings: Settings, path: str = "/graphql") -> None:
         self.app = app
@@ -62,13 +51,7 @@ class UploadLimitMiddleware:
         self.path = path
 
     def _applies(self, scope: Scope) -> bool:
-        if scope["type"] != "http" or scope["method"] != "POST":
-            return False
-        path: str = scope["path"]
-        root: str = scope.get("root_path", "")
-        if root and path.startswith(root):
-            path = path[len(root) :]
-        if path != self.path:
+        if scope["type"] != "http" or scope["method"] != "POST" or route_path(scope) != self.path:
             return False
         content_type = Headers(scope=scope).get("content-type", "")
         return content_type.split(";", 1)[0].strip().lower() == "multipart/form-data"
@@ -84,17 +67,8 @@ class UploadLimitMiddleware:
             await self._reject(send, max_bytes)
             return
 
-        received = 0
         started = False
-
-        async def counting_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > allowed:
-                    raise _BodyTooLarge
-            return message
+        guarded_receive = counting_receive(receive, allowed)
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
@@ -103,26 +77,14 @@ class UploadLimitMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _BodyTooLarge:
-            if started:  # cannot happen with a parse-then-respond app, but never send twice
+            await self.app(scope, guarded_receive, tracking_send)
+        except BodyTooLarge as exc:
+            # Not ours, or too late: a parse-then-respond app cannot get here; never answer twice.
+            if exc.source is not guarded_receive or started:
                 raise
             await self._reject(send, max_bytes)
 
     @staticmethod
     async def _reject(send: Send, max_bytes: int) -> None:
-        metrics.record_error("PAYLOAD_TOO_LARGE")
-        body = too_large_body(max_bytes)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    # The rest of the body is never read: the connection cannot be reused.
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        message = f"The upload is larger than the limit of {max_bytes // MIB} MiB."
+        await send_payload_too_large(send, message, max_bytes)
