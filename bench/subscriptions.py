@@ -20,7 +20,7 @@ Measured here (defaults: 1,000 subscribers, 100 dashboards, 30 s; machine load ~
 (a) 60,000 deliveries, none missed, latency p50 0.65 ms / p99 6.2 ms / max 23 ms, server CPU
 ~195 us per delivery, RSS +63 MiB per 1,000 idle subscriptions and flat while events flow;
 (b) 150,000 deliveries, none missed, p50 7.5 ms / p99 14.7 ms, ~110 us per delivery. Before
-graphql_api/jobs/execution.py (graphql-core's per-event leak) (a) had p99 0.6 s: full GCs.
+graphql_api/execution.py (graphql-core's per-event leak) (a) had p99 0.6 s: full GCs.
 """
 
 from __future__ import annotations

@@ -19,8 +19,8 @@ from graphql_api.documents.mutations import DocumentMutations
 from graphql_api.documents.queries import DocumentQueries
 from graphql_api.documents.types import DocumentType
 from graphql_api.errors import ErrorCodes
+from graphql_api.execution import ExecutionContext
 from graphql_api.hardening import MAX_BATCH, LimitedParserCache, hardening_extensions
-from graphql_api.jobs.execution import ExecutionContext
 from graphql_api.jobs.subscriptions import JobSubscriptions
 from graphql_api.logs.queries import LogQueries
 from graphql_api.logs.types import CreditLogType, ProcessingLogType

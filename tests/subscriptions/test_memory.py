@@ -1,4 +1,4 @@
-"""A long-lived subscription does not accumulate objects per event (graphql_api/jobs/execution.py:
+"""A long-lived subscription does not accumulate objects per event (graphql_api/execution.py:
 graphql-core 3.3's per-event executors shared one memo and grew it by ~16 objects each event)."""
 
 from __future__ import annotations
