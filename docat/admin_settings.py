@@ -183,11 +183,18 @@ class _Snapshot:
 
 
 # One snapshot per database: the tests run SQLite and PostgreSQL apps in one process.
-_snapshots: dict[str, _Snapshot] = {}
+_snapshots: dict[tuple[str | None, object], _Snapshot] = {}
 
 
 def _snapshot_for(settings: Settings) -> _Snapshot:
-    return _snapshots.setdefault(settings.db_url, _Snapshot())
+    # Keyed by what names the database, not by `settings.db_url`: that resolves the SQLite
+    # path on the filesystem, and this runs on every request (the request budget reads a
+    # setting). Two spellings of one data_dir only mean two caches, both cleared on a write.
+    key = (settings.database_url, None if settings.database_url else settings.data_dir)
+    snapshot = _snapshots.get(key)
+    if snapshot is None:
+        snapshot = _snapshots[key] = _Snapshot()
+    return snapshot
 
 
 def spec_for(key: str) -> SettingSpec:

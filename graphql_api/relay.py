@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+import orjson
 import strawberry
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
@@ -90,7 +91,7 @@ class Connection(Generic[T]):
 
 
 def encode_cursor(at: datetime, key: object) -> str:
-    raw = json.dumps([at.isoformat(), str(key)]).encode()
+    raw = orjson.dumps([at.isoformat(), str(key)])
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 

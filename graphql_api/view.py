@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
@@ -76,6 +78,15 @@ class DocatGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         return Context(request=request, resources=request.app.state.resources)
+
+    def encode_json(self, data: object) -> str | bytes:
+        # orjson writes a list of 20 documents ~10x faster than json.dumps. A str, not bytes:
+        # Strawberry sends bytes over a WebSocket as a binary frame, which graphql-ws clients
+        # do not read. What orjson refuses (an int beyond 64 bits) goes the standard library's way.
+        try:
+            return orjson.dumps(data).decode()
+        except TypeError:
+            return json.dumps(data, separators=(",", ":"))
 
     async def on_ws_connect(self, context: Context) -> Any:
         """A missing or bad token closes the socket with 4403 (Forbidden).
