@@ -4,7 +4,9 @@ Keys come from two places: the environment (Settings) and the admin's
 provider keys (the lead's database rows, passed in as ApiKey objects with
 their ids). OpenRouter (or any OpenAI-compatible server) is preferred when
 both providers have keys, unless the caller prefers otherwise; a preferred
-provider without keys falls back to the other rather than failing a job.
+provider without keys falls back to the other rather than failing a job, and
+with keys for both, a call the preferred one cannot answer goes to the other
+(jobs.llm.failover).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import httpx
 from docat.errors import ProviderNotConfigured
 from docat.settings import Settings
 from jobs.llm import gemini, openai_compat
+from jobs.llm.failover import FailoverProvider
 from jobs.llm.keys import (
     GEMINI,
     OPENROUTER,
@@ -81,14 +84,28 @@ def build_provider(
     if preferred:
         wanted = normalize_provider(preferred)
         order = [wanted] + [p for p in order if p != wanted]
-    chosen = next((p for p in order if p in DEFAULT_MODELS and pool.has_keys(p)), None)
-    if chosen is None:
+    usable = [p for p in order if p in DEFAULT_MODELS and pool.has_keys(p)]
+    if not usable:
         raise ProviderNotConfigured(
             "no LLM provider is configured: set OPENROUTER_API_KEY or GEMINI_API_KEY, "
             "or add a provider key as an admin"
         )
-    model = (models or {}).get(chosen) or DEFAULT_MODELS[chosen]
-    if chosen == GEMINI:
+    providers = [
+        _client_for(name, settings, pool, (models or {}).get(name), client, policy) for name in usable
+    ]
+    return providers[0] if len(providers) == 1 else FailoverProvider(providers)
+
+
+def _client_for(
+    name: str,
+    settings: Settings,
+    pool: KeyPool,
+    model: str | None,
+    client: httpx.AsyncClient | None,
+    policy: RetryPolicy | None,
+) -> LLMProvider:
+    model = model or DEFAULT_MODELS[name]
+    if name == GEMINI:
         return gemini.GeminiProvider(
             pool, model=model, base_url=settings.gemini_base_url, client=client, policy=policy
         )

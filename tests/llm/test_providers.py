@@ -9,6 +9,7 @@ import pytest
 
 from docat.errors import ProviderError, ProviderNotConfigured
 from docat.settings import load_settings
+from jobs.llm import gemini
 from jobs.llm.gemini import GeminiProvider
 from jobs.llm.keys import ApiKey, KeyPool
 from jobs.llm.openai_compat import OpenAICompatProvider
@@ -189,3 +190,34 @@ def test_factory_without_any_key_is_not_configured() -> None:
     with pytest.raises(ProviderNotConfigured) as info:
         build_provider(settings, [ApiKey("gemini", "off", active=False)])
     assert info.value.code == "PROVIDER_NOT_CONFIGURED"
+
+
+async def test_with_keys_for_both_a_failing_provider_hands_the_call_to_the_other(fake_llm: FakeLLM) -> None:
+    settings = load_settings(
+        openrouter_api_key="env-openrouter",
+        gemini_api_key="env-gemini",
+        openrouter_base_url=fake_llm.base_url,
+        gemini_base_url=fake_llm.base_url,
+    )
+    policy = RetryPolicy(attempts=2, backoff_base=0.001, backoff_cap=0.002, timeout=httpx.Timeout(5.0))
+    provider = build_provider(settings, preferred="openrouter", policy=policy)
+    assert (provider.name, provider.model) == ("openrouter", "openai/gpt-4o-mini")
+
+    # OpenRouter answers 500 twice (its retries spent); Gemini answers.
+    fake_llm.enqueue(FakeReply(status=500), FakeReply(status=500), FakeReply(text="from gemini"))
+    assert await provider.complete("s", "p", model="openai/gpt-4o") == "from gemini"
+    paths = [r.path for r in fake_llm.requests]
+    assert paths[:2] == ["/chat/completions"] * 2
+    # The model the caller named is OpenRouter's; Gemini is asked with its own.
+    assert paths[2] == f"/models/{gemini.DEFAULT_MODEL}:generateContent"
+    assert fake_llm.requests[0].body["model"] == "openai/gpt-4o"
+
+    # Both down: one PROVIDER_ERROR naming both failures.
+    fake_llm.reset()
+    fake_llm.enqueue(*[FakeReply(status=503)] * 4)
+    with pytest.raises(ProviderError) as info:
+        await provider.complete("s", "p")
+    assert info.value.code == "PROVIDER_ERROR"
+    assert "openrouter" in info.value.message and "gemini" in info.value.message
+    assert fake_llm.request_count == 4
+    await provider.aclose()
