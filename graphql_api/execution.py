@@ -26,7 +26,7 @@ from graphql.execution.collect_fields import FieldDetails
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from graphql_api.plain_completion import GiveUp, Plan, build_plan
+from graphql_api.plain_completion import Plan, build_plan
 
 
 class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -58,9 +58,7 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if plan is not None:
                 try:
                     return plan.complete(result)
-                except GiveUp:
-                    pass
-                except Exception:  # an attribute that raises: graphql-core reports it with its path
+                except Exception:  # GiveUp, or an attribute that raised: graphql-core reports it at its path
                     pass
         return super().collect_and_execute_subfields(
             return_type, field_details_list, path, result, position_context
