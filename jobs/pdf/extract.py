@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pymupdf
 
+from jobs.pdf.booktabs import find_rule_tables, rule_stacks
 from jobs.pdf.content import Bbox, ContentBlock, PageContent
 from jobs.pdf.errors import InvalidPdf
 from jobs.pdf.kept_document import open_document
@@ -260,8 +261,14 @@ def extract_page(page: pymupdf.Page, options: ExtractOptions, profile: DocumentP
         textpage = ocr_textpage(page, options.ocr_language, DICT_FLAGS)
         lines = page_lines(page.get_text("dict", textpage=textpage))
 
-    area = table_area(vector_paths(page_dict)) if not ocr else None
+    paths = vector_paths(page_dict)
+    area = table_area(paths) if not ocr else None
     tables = find_page_tables(page, area) if area is not None else []
+    # Tables ruled by horizontal lines only, beside any ruled one: the stacks are free
+    # to find, the words are read only where a stack's lines break into cells.
+    stacks = rule_stacks(paths, [t.bbox for t in tables]) if not ocr else []
+    if stacks:
+        tables += find_rule_tables(page, stacks, lines)
     if tables:
         areas = [t.bbox for t in tables]
         lines = [ln for ln in lines if not _inside(ln.bbox, areas)]

@@ -23,7 +23,7 @@ from jobs.pdf.content import Bbox, TableData
 pymupdf.no_recommend_layout()
 
 _PATH_KINDS = ("fill-path", "stroke-path")
-_THIN = 3.0  # a stroke thinner than this is a rule, not a shape
+THIN = 3.0  # a stroke thinner than this is a rule, not a shape
 # Rules this close count as meeting: above find_tables' snap/join/intersection tolerances (3 pt).
 _MEET = 4.0
 # A page with this many paths, fewer than this share of them straight rules or boxes, is a figure.
@@ -51,7 +51,7 @@ def vector_paths(page_dict: dict[str, Any]) -> list[PathBox]:
     ]
 
 
-def _rules(paths: Sequence[PathBox]) -> tuple[list[Rect4], list[Rect4], list[Rect4]]:
+def split_rules(paths: Sequence[PathBox]) -> tuple[list[Rect4], list[Rect4], list[Rect4]]:
     """Thin horizontal rules, thin vertical rules, and stroked boxes big enough to
     be a grid drawn as one path."""
     horizontal: list[Rect4] = []
@@ -62,9 +62,9 @@ def _rules(paths: Sequence[PathBox]) -> tuple[list[Rect4], list[Rect4], list[Rec
             continue
         x0, y0, x1, y1 = box
         w, h = x1 - x0, y1 - y0
-        if h <= _THIN and w > 10:
+        if h <= THIN and w > 10:
             horizontal.append(box)
-        elif w <= _THIN and h > 10:
+        elif w <= THIN and h > 10:
             vertical.append(box)
         elif w > 40 and h > 30 and kind == "stroke-path":
             boxes.append(box)
@@ -103,7 +103,7 @@ def table_area(paths: Sequence[PathBox]) -> Rect4 | None:
     from drawn paths only, so no table lies outside it, and skipping the text
     elsewhere on the page is what makes the clip cheaper.
     """
-    horizontal, vertical, boxes = _rules(paths)
+    horizontal, vertical, boxes = split_rules(paths)
     straight = len(horizontal) + len(vertical) + len(boxes)
     if len(paths) >= _FIGURE_PATHS and straight < len(paths) * _FIGURE_STRAIGHT_SHARE:
         return None
@@ -136,7 +136,10 @@ def find_page_tables(page: pymupdf.Page, area: Rect4 | None = None) -> list[Foun
         if clip.is_empty:
             return found
     # use_layout=False: the layout model is not installed and must not be tried.
-    for table in page.find_tables(clip=clip, use_layout=False).tables:
+    finder = page.find_tables(clip=clip, use_layout=False)
+    if finder is None:  # find_tables reports its own exceptions and returns None
+        return found
+    for table in finder.tables:
         rows = [[_cell(c) for c in row] for row in table.extract()]
         rows = [r for r in rows if any(r)]
         if table.col_count < 2 or len(rows) < 2:
@@ -150,4 +153,14 @@ def find_page_tables(page: pymupdf.Page, area: Rect4 | None = None) -> list[Foun
     return found
 
 
-__all__ = ["FoundTable", "find_page_tables", "may_hold_table", "table_area", "vector_paths"]
+__all__ = [
+    "THIN",
+    "FoundTable",
+    "PathBox",
+    "Rect4",
+    "find_page_tables",
+    "may_hold_table",
+    "split_rules",
+    "table_area",
+    "vector_paths",
+]

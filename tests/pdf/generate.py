@@ -7,6 +7,7 @@ table cells, list items, headers and footers.
 
 from __future__ import annotations
 
+import itertools
 import random
 from pathlib import Path
 
@@ -268,3 +269,159 @@ def contents_pdf(path: Path) -> list[str]:
     draw_paragraph(page, 90, words(300, 300))
     doc.save(path)
     return [f"{n} {t} {p}" for n, t, p in CONTENTS] + [f"{t} {p}" for t, p in LEADER_CONTENTS]
+
+
+# Tables ruled by horizontal lines only. Booktabs: \toprule, \midrule, \bottomrule;
+# columns aligned l, c, r, l as LaTeX sets them, 6 pt of padding on each side.
+BOOKTABS_CAPTION = "Table 2: Widget plants by region"
+BOOKTABS_HEADERS = ["Plant", "Output (thousands)", "Staff", "Main product"]
+BOOKTABS_ROWS = [
+    ["Harbor Works", "8.9", "1,240", "Copper lanterns"],
+    ["Meadow", "11.5", "310", "Velvet ribbon"],
+    ["Summit Mill", "10.7", "78,866", "Timber"],
+    ["Orchard", "5.8", "42", "Quartz prisms"],
+]
+BOOKTABS_ALIGN = "lcrl"
+# Word's "horizontal borders only": a rule above every row and below the last, drawn
+# one piece per cell as Word does; the header row is bold.
+BORDERS_HEADERS = ["Item", "Quantity", "Notes"]
+BORDERS_ROWS = [
+    ["Copper wire", "120", "Ships in two weeks"],
+    ["Timber beam", "45", "Local supplier"],
+    ["Quartz lens", "7", "Fragile"],
+]
+
+
+def _aligned_x(x0: float, x1: float, text: str, align: str, font: str, size: float) -> float:
+    width = pymupdf.get_text_length(text, fontname=font, fontsize=size)
+    return {"l": x0, "c": (x0 + x1 - width) / 2, "r": x1 - width}[align]
+
+
+def draw_rule_table(
+    page: pymupdf.Page,
+    y: float,
+    headers: list[str],
+    rows: list[list[str]],
+    align: str,
+    *,
+    every_row: bool = False,
+    size: float = 10.0,
+) -> float:
+    """A table with horizontal rules only; returns the y below it.
+
+    Booktabs (every_row False): a 0.8 pt rule above and below, 0.5 pt under the
+    header. every_row: a 0.5 pt rule between all rows, drawn per cell."""
+    pad = 6.0
+    widths = [
+        max(
+            pymupdf.get_text_length(r[c], fontname="hebo" if i == 0 else "helv", fontsize=size)
+            for i, r in enumerate([headers, *rows])
+        )
+        + 2 * pad
+        for c in range(len(headers))
+    ]
+    edges = [LEFT]
+    for w in widths:
+        edges.append(edges[-1] + w)
+    pitch = size * 1.2
+
+    def rule(at: float, width: float) -> None:
+        if every_row:
+            for a, b in itertools.pairwise(edges):
+                page.draw_rect(pymupdf.Rect(a, at - width / 2, b, at + width / 2), color=None, fill=(0, 0, 0))
+        else:
+            page.draw_line((edges[0], at), (edges[-1], at), width=width)
+
+    rule(y, 0.8)
+    y += 3.0
+    for r, row in enumerate([headers, *rows]):
+        font = "hebo" if r == 0 else "helv"
+        baseline = y + size * 0.9
+        for c, text in enumerate(row):
+            x = _aligned_x(edges[c] + pad, edges[c + 1] - pad, text, align[c], font, size)
+            page.insert_text((x, baseline), text, fontname=font, fontsize=size)
+        y += pitch
+        if r == 0 or every_row:
+            y += 2.0
+            rule(y, 0.8 if r == len(rows) else 0.5)
+            y += 3.0
+    if not every_row:
+        y += 2.0
+        rule(y, 0.8)
+    return y + 14
+
+
+def rule_tables_pdf(path: Path) -> list[tuple[list[str], list[list[str]]]]:
+    """One page: a heading, prose, a booktabs table under its caption, prose, a
+    horizontal-borders table, prose. Returns the tables as (headers, rows)."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=A4.width, height=A4.height)
+    y = draw_heading(page, 80, "Plant Survey", 1)
+    y = draw_paragraph(page, y, words(400, 60))
+    page.insert_text((LEFT, y), BOOKTABS_CAPTION, fontname="helv", fontsize=10)
+    y = draw_rule_table(page, y + 8, BOOKTABS_HEADERS, BOOKTABS_ROWS, BOOKTABS_ALIGN)
+    y = draw_paragraph(page, y + 6, words(401, 50))
+    y = draw_rule_table(page, y + 4, BORDERS_HEADERS, BORDERS_ROWS, "lrl", every_row=True)
+    draw_paragraph(page, y + 6, words(402, 50))
+    doc.save(path)
+    return [(BOOKTABS_HEADERS, BOOKTABS_ROWS), (BORDERS_HEADERS, BORDERS_ROWS)]
+
+
+def rules_without_tables_pdf(path: Path) -> None:
+    """Horizontal rules that are no table.
+
+    Page 1: a rule under a heading, prose, a short footnote rule over footnotes.
+    Page 2: a header rule, a rule under a two-part title line and a footer rule,
+    all of one width, with two columns of prose between.
+    Page 3: a ruled algorithm float (top rule, caption, rule, numbered steps, bottom
+    rule) and a figure of two number lines of one width with ticks and labels.
+    """
+    doc = pymupdf.open()
+    page = doc.new_page(width=A4.width, height=A4.height)
+    y = draw_heading(page, 80, "Overview", 1)
+    page.draw_line((LEFT, y - 12), (RIGHT, y - 12), width=0.6)
+    y = draw_paragraph(page, y + 4, words(500, 120))
+    y = draw_paragraph(page, y, words(501, 100))
+    page.draw_line((LEFT, 720), (LEFT + 150, 720), width=0.4)
+    page.insert_text((LEFT, 734), "1 A footnote about widget counts in winter.", fontname="helv", fontsize=8)
+    page.insert_text((LEFT, 746), "2 Another footnote on copper supply.", fontname="helv", fontsize=8)
+
+    page = doc.new_page(width=A4.width, height=A4.height)
+    page.insert_text((LEFT, 50), "Widget Journal", fontname="helv", fontsize=9)
+    page.draw_line((LEFT, 56), (RIGHT, 56), width=0.5)
+    page.insert_text((LEFT, 74), "Copper and Timber", fontname="helv", fontsize=10)
+    page.insert_text((RIGHT - 40, 74), "Issue 4", fontname="helv", fontsize=10)
+    page.draw_line((LEFT, 80), (RIGHT, 80), width=0.5)
+    mid = A4.width / 2
+    draw_paragraph(page, 100, words(502, 260), left=LEFT, right=mid - 10)
+    draw_paragraph(page, 100, words(503, 260), left=mid + 10, right=RIGHT)
+    page.draw_line((LEFT, 780), (RIGHT, 780), width=0.5)
+    page.insert_text((LEFT, 792), "Volume 3", fontname="helv", fontsize=9)
+
+    page = doc.new_page(width=A4.width, height=A4.height)
+    y = draw_paragraph(page, 80, words(504, 60))
+    right = LEFT + 300
+    page.draw_line((LEFT, y), (right, y), width=0.8)
+    page.insert_text((LEFT + 2, y + 12), "Algorithm 1", fontname="hebo", fontsize=10)
+    page.insert_text((LEFT + 62, y + 12), "Sort the widgets", fontname="helv", fontsize=10)
+    page.draw_line((LEFT, y + 16), (right, y + 16), width=0.5)
+    steps = ["for each widget w do", "    measure w", "    place w by size", "end for", "return widgets"]
+    for i, step in enumerate(steps, start=1):
+        base = y + 30 + (i - 1) * 12
+        page.insert_text((LEFT + 2, base), f"{i}:", fontname="helv", fontsize=10)
+        indent = 12 if step.startswith("    ") else 0
+        page.insert_text((LEFT + 22 + indent, base), step.strip(), fontname="helv", fontsize=10)
+    y = y + 30 + len(steps) * 12 - 6
+    page.draw_line((LEFT, y), (right, y), width=0.8)
+    y = draw_paragraph(page, y + 20, words(505, 40))
+    for n, ticks in enumerate((["0", "1/2", "3/4", "1"], ["0", "1/4", "1/2", "1"])):
+        axis = y + 20 + n * 50
+        page.insert_text((LEFT + 60, axis - 5), "g1", fontname="helv", fontsize=9)
+        page.insert_text((LEFT + 200, axis - 5), "g2", fontname="helv", fontsize=9)
+        page.draw_line((LEFT, axis), (LEFT + 300, axis), width=0.8)
+        for k, label in enumerate(ticks):
+            x = LEFT + k * 100
+            page.draw_line((x, axis - 4), (x, axis + 4), width=0.8)
+            page.insert_text((x - 3, axis + 14), label, fontname="helv", fontsize=9)
+    draw_paragraph(page, y + 140, words(506, 40))
+    doc.save(path)

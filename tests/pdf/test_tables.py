@@ -1,9 +1,11 @@
-"""The table gate: ruled grids pass, loose rules and figures do not."""
+"""The table gates: ruled grids pass, loose rules and figures do not; long
+horizontal rules with the same ends stack up for the booktabs finder."""
 
 from __future__ import annotations
 
 import random
 
+from jobs.pdf.booktabs import rule_stacks
 from jobs.pdf.tables import PathBox, may_hold_table, table_area
 
 
@@ -55,3 +57,30 @@ def test_figure_of_curves_does_not_pass_even_with_a_few_crossing_lines() -> None
     assert not may_hold_table(curves + axes)
     # The same table beside a handful of other drawings still passes.
     assert may_hold_table(curves[:100] + axes)
+
+
+def rule(x0: float, x1: float, y: float) -> PathBox:
+    return ("stroke-path", (x0, y - 0.4, x1, y + 0.4))
+
+
+def test_booktabs_rules_form_one_stack_and_cell_pieces_join() -> None:
+    booktabs = [rule(72, 400, 100), rule(72.2, 399.8, 118), rule(72, 400, 200)]
+    assert [s.ys for s in rule_stacks(booktabs)] == [(100, 118, 200)]
+    # Word draws a border per cell: pieces that touch are one rule.
+    pieces = [rule(a, b, y) for y in (300, 320, 340) for a, b in ((72, 150), (150, 260), (260, 400))]
+    stacks = rule_stacks(pieces)
+    assert [(round(s.x0), round(s.x1), s.ys) for s in stacks] == [(72, 400, (300, 320, 340))]
+
+
+def test_rules_of_other_widths_or_crossed_by_ticks_form_no_stack() -> None:
+    # A rule under a heading and a short footnote rule.
+    assert rule_stacks([rule(72, 523, 110), rule(72, 222, 720)]) == []
+    # Two number lines of one width with ticks across them: a figure.
+    axes = [rule(72, 372, 400), rule(72, 372, 450)]
+    ticks: list[PathBox] = [
+        ("stroke-path", (x - 0.4, y - 4, x + 0.4, y + 4)) for y in (400, 450) for x in (72, 172, 272, 372)
+    ]
+    assert len(rule_stacks(axes)) == 1
+    assert rule_stacks(axes + ticks) == []
+    # Rules of a table found already do not count.
+    assert rule_stacks(axes, skip=[(70, 390, 380, 460)]) == []
