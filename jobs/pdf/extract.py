@@ -39,6 +39,7 @@ from jobs.pdf.ocr import check_language, estimate_confidence, ocr_textpage
 from jobs.pdf.options import ExtractOptions
 from jobs.pdf.profile import MAX_HEADING_CHARS, DocumentProfile
 from jobs.pdf.tables import FoundTable, find_page_tables, table_area, vector_paths
+from jobs.pdf.title_page import title_page_lines
 
 # Bullet glyphs and dashes that start a list item.
 _BULLETS = r"[\u2022\u25cf\u25aa\u25e6\u00b7\u2023\u2219\u25cb\u25a0\u25a1\u27a2\u25ba\u2713\-\*\u2013\u2014]"
@@ -132,8 +133,14 @@ class _PageBuilder:
         self.flush()
         self.current = _Block(kind, [line], level)
 
-    def add_line(self, line: Line) -> None:
+    def add_line(self, line: Line, byline: bool = False) -> None:
         cur = self.current
+        if byline:
+            # Under the title (see title_page): a paragraph whatever its size, one
+            # per line (a name, an affiliation, a date).
+            self.title_done = True
+            self.start("PARAGRAPH", line)
+            return
         toc = toc_entry(line)
         if toc is not None:
             # A contents entry keeps its page number but is no heading.
@@ -228,6 +235,18 @@ def _order_and_merge(
     return out
 
 
+def _bylines(ordered: Sequence[Line | FoundTable | _Image], profile: DocumentProfile) -> set[int]:
+    """Positions in `ordered` of the lines under the title that are no headings."""
+    positions: list[int] = []
+    lines: list[Line] = []
+    for i, item in enumerate(ordered):
+        if isinstance(item, Line):
+            positions.append(i)
+            lines.append(item)
+    found = title_page_lines(lines, profile.title_style, profile.is_heading_style)
+    return {positions[i] for i in found}
+
+
 def _split_margins(
     number: int, lines: list[Line], profile: DocumentProfile, page_height: float
 ) -> tuple[list[ContentBlock], list[ContentBlock], list[Line]]:
@@ -278,9 +297,11 @@ def extract_page(page: pymupdf.Page, options: ExtractOptions, profile: DocumentP
 
     builder = _PageBuilder(number, profile, page.rect.height, styled=not ocr)
     builder.blocks.extend(headers)
-    for item in _order_and_merge(items, page.rect.width):
+    ordered = _order_and_merge(items, page.rect.width)
+    bylines = _bylines(ordered, profile) if number == 1 and not ocr else set()
+    for position, item in enumerate(ordered):
         if isinstance(item, Line):
-            builder.add_line(item)
+            builder.add_line(item, byline=position in bylines)
         elif isinstance(item, FoundTable):
             builder.add_table(item)
         else:

@@ -18,7 +18,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jobs.pdf.kept_document import open_document
-from jobs.pdf.layout import DICT_FLAGS, Line, margin_zones, page_lines, running_key
+from jobs.pdf.layout import (
+    DICT_FLAGS,
+    Line,
+    margin_zones,
+    merge_fragments,
+    page_lines,
+    reading_order,
+    running_key,
+)
+from jobs.pdf.title_page import title_page_lines
 
 MAX_SAMPLE_PAGES = 40
 # A heading style is at least this much bigger than body text (or bold).
@@ -78,21 +87,25 @@ class _Stats:
     lines: Counter[Style] = field(default_factory=Counter)
     running: Counter[str] = field(default_factory=Counter)
     first_page: list[Line] = field(default_factory=list)
+    first_page_body: list[Line] = field(default_factory=list)  # margins out, in reading order
     pages_per_style: dict[Style, set[int]] = field(default_factory=dict)
 
 
-def _collect(stats: _Stats, number: int, lines: list[Line], page_height: float) -> None:
+def _collect(stats: _Stats, number: int, lines: list[Line], page_width: float, page_height: float) -> None:
     keys = set()
+    body: list[Line] = []
     for line, zone in zip(lines, margin_zones(lines, page_height), strict=True):
         if zone:
             keys.add(running_key(line.text))
             continue  # headers/footers say nothing about body or heading sizes
+        body.append(line)
         stats.chars[line.style] += len(line.text)
         stats.lines[line.style] += 1
         stats.pages_per_style.setdefault(line.style, set()).add(number)
     stats.running.update(keys)
     if number == 1:
         stats.first_page = lines
+        stats.first_page_body = merge_fragments(reading_order(body, lambda ln: ln.bbox, page_width))
 
 
 def build_profile(stats: _Stats, sampled: int) -> DocumentProfile:
@@ -112,8 +125,17 @@ def build_profile(stats: _Stats, sampled: int) -> DocumentProfile:
         top = max(first, key=lambda ln: ln.size)
         title_style = top.style
 
+    # Authors, affiliations and dates under the title: styles used for nothing
+    # else take no heading level (they would push the real levels down).
+    bylines = title_page_lines(stats.first_page_body, title_style, probe.is_heading_style)
+    byline_chars: Counter[Style] = Counter()
+    for i in bylines:
+        byline_chars[stats.first_page_body[i].style] += len(stats.first_page_body[i].text)
+
     candidates = []
     for style, chars in stats.chars.items():
+        if byline_chars[style] >= chars:
+            continue
         lines = stats.lines[style]
         if not probe.is_heading_style(style) or chars / lines > MAX_HEADING_CHARS:
             continue
@@ -150,7 +172,7 @@ def profile_document(
                 continue
             page = doc.load_page(number - 1)
             lines = page_lines(page.get_text("dict", flags=DICT_FLAGS))
-            _collect(stats, number, lines, page.rect.height)
+            _collect(stats, number, lines, page.rect.width, page.rect.height)
     return build_profile(stats, len(pages))
 
 

@@ -425,3 +425,73 @@ def rules_without_tables_pdf(path: Path) -> None:
             page.insert_text((x - 3, axis + 14), label, fontname="helv", fontsize=9)
     draw_paragraph(page, y + 140, words(506, 40))
     doc.save(path)
+
+
+# A LaTeX-like title page: a centred title, centred bylines set larger than the
+# body (author, affiliation, date), a centred bold "Abstract" over an indented
+# abstract, then numbered sections; a second page carries on.
+PAPER_TITLE = "Dynamics of Copper Widgets"
+PAPER_BYLINES = ["Ada Lovelace", "Analytical Engine Society, London", "March 3, 2024"]
+PAPER_HEADINGS = [
+    ("Abstract", 2),
+    ("1 Introduction", 1),
+    ("1.1 Scope", 2),
+    ("2 Methods", 1),
+    ("3 Results", 1),
+    ("3.1 Measurements", 2),
+]
+
+
+def _centred(page: pymupdf.Page, y: float, text: str, font: str, size: float) -> None:
+    width = pymupdf.get_text_length(text, fontname=font, fontsize=size)
+    page.insert_text(((A4.width - width) / 2, y), text, fontname=font, fontsize=size)
+
+
+def title_page_pdf(path: Path) -> None:
+    doc = pymupdf.open()
+    page = doc.new_page(width=A4.width, height=A4.height)
+    _centred(page, 120, PAPER_TITLE, "helv", 20)
+    author, affiliation, date = PAPER_BYLINES
+    _centred(page, 152, author, "helv", 13)
+    _centred(page, 167, affiliation, "helv", 13)
+    _centred(page, 190, date, "helv", 13)
+    _centred(page, 228, "Abstract", "hebo", 12)
+    y = draw_paragraph(page, 244, words(600, 70), left=LEFT + 30, right=RIGHT - 30, size=10)
+    sections = iter(PAPER_HEADINGS[1:])
+
+    def section(y: float) -> float:
+        text, level = next(sections)
+        size = {1: 14.0, 2: 12.0}[level]
+        page.insert_text((LEFT, y + 18), text, fontname="hebo", fontsize=size)
+        return y + 18 + size * 1.3
+
+    y = section(y)
+    y = draw_paragraph(page, y, words(601, 110))
+    y = section(y)
+    y = draw_paragraph(page, y, words(602, 90))
+    y = section(y)
+    draw_paragraph(page, y, words(603, 90))
+    page = doc.new_page(width=A4.width, height=A4.height)
+    y = section(60)
+    y = draw_paragraph(page, y, words(604, 120))
+    y = section(y)
+    draw_paragraph(page, y, words(605, 120))
+    doc.save(path)
+
+
+# A title set flush left with a line under it, closer to the title than to the
+# text that follows (no centring to go by), then body text and a heading.
+NOTE_TITLE = "Notes on Widget Care"
+NOTE_SUBTITLE = "Written in the harbor office"
+NOTE_HEADING = "Care Steps"
+
+
+def left_title_pdf(path: Path) -> None:
+    doc = pymupdf.open()
+    page = doc.new_page(width=A4.width, height=A4.height)
+    page.insert_text((LEFT, 80), NOTE_TITLE, fontname="hebo", fontsize=18)
+    page.insert_text((LEFT, 100), NOTE_SUBTITLE, fontname="heit", fontsize=12)
+    y = draw_paragraph(page, 128, words(700, 90), size=10)
+    page.insert_text((LEFT, y + 16), NOTE_HEADING, fontname="hebo", fontsize=12)
+    draw_paragraph(page, y + 34, words(701, 90), size=10)
+    doc.save(path)
