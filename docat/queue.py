@@ -11,7 +11,9 @@ both honour `arq.Retry` (transient errors: run again later, same run).
 
 - `ArqQueue` only enqueues: `docat worker` processes (jobs/worker.py) run the
   jobs. The job id is "docat:<document>:<run>", so enqueueing a run twice is a
-  no-op and every run is addressable (cancel, recovery).
+  no-op and every run is addressable (cancel, recovery). After each enqueue it
+  publishes on `wake_channel(queue)`, which wakes idle workers at once instead
+  of at their next poll (jobs/wakeup.py).
 - `InProcessQueue` runs jobs as asyncio tasks of this process (embedded mode),
   at most `worker_max_jobs` at once.
 
@@ -22,6 +24,8 @@ recovery (`requeue`) re-uses the old job's token instead of asking for it.
 
 Queueing a run also stamps `Document.heartbeat_at`: the recovery sweep
 (jobs/recovery.py) reads it as "queued since" for runs whose job went missing.
+In-process, only a job that has to wait for a slot is stamped: one that starts
+at once gets its heartbeat from its claim.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
+
+from redis.exceptions import RedisError
 
 from docat.security import encrypt_secret
 from docat.settings import Settings
@@ -70,6 +76,11 @@ class JobQueue(Protocol):
 
 def job_id(document_id: uuid.UUID | str, run: int) -> str:
     return f"docat:{document_id}:{run}"
+
+
+def wake_channel(queue_name: str) -> str:
+    """The pub/sub channel that tells the workers of `queue_name` a job is due now."""
+    return f"{queue_name}:wake"
 
 
 def password_token(settings: Settings, password: str | None) -> str | None:
@@ -119,12 +130,16 @@ class ArqQueue:
         return self._redis
 
     async def enqueue(self, document_id: uuid.UUID, run: int, *, password: str | None = None) -> None:
-        await self._enqueue(document_id, run, password_token(self._settings, password))
-        await _mark_queued(document_id, run)
+        # Redis and the database at once: the stamp is conditional on QUEUED, so it may land
+        # before or after a worker's claim.
+        await asyncio.gather(
+            self._enqueue(document_id, run, password_token(self._settings, password)),
+            _mark_queued(document_id, run),
+        )
 
     async def _enqueue(self, document_id: uuid.UUID, run: int, token: str | None) -> None:
         # None back means this job id already exists: that run is queued already.
-        await self._redis.enqueue_job(
+        queued = await self._redis.enqueue_job(
             JOB_FUNCTION,
             str(document_id),
             run,
@@ -132,6 +147,15 @@ class ArqQueue:
             _job_id=job_id(document_id, run),
             _queue_name=self.queue_name,
         )
+        if queued is not None:
+            await self._wake_workers()
+
+    async def _wake_workers(self) -> None:
+        """Best effort: a worker that misses this finds the job at its next poll anyway."""
+        try:
+            await self._redis.publish(wake_channel(self.queue_name), b"")
+        except RedisError as exc:
+            logger.warning("workers of %s not woken: %r", self.queue_name, exc)
 
     def _job(self, document_id: uuid.UUID, run: int) -> Any:
         from arq.jobs import Job as ArqJob
@@ -152,6 +176,7 @@ class ArqQueue:
         if await job.status() == JobStatus.deferred:
             now_ms = int(datetime.now(UTC).timestamp() * 1000)
             await self._redis.zadd(self.queue_name, {job.job_id: now_ms}, xx=True)
+            await self._wake_workers()
 
     async def depth(self) -> int:
         return int(await self._redis.zcard(self.queue_name))
@@ -214,8 +239,12 @@ class InProcessQueue:
         return self._ctx is not None and not self._closed
 
     async def enqueue(self, document_id: uuid.UUID, run: int, *, password: str | None = None) -> None:
-        await _mark_queued(document_id, run)
         self._spawn(document_id, run, password_token(self._settings, password))
+        if not self.running or self._slots.locked():
+            # It waits (for a slot, or for a process that runs jobs): stamp "queued since".
+            # A job that starts at once is stamped by its claim, and one write fewer on the
+            # (single SQLite) connection leaves it to start sooner.
+            await _mark_queued(document_id, run)
 
     def _spawn(self, document_id: uuid.UUID, run: int, token: str | None) -> None:
         if not self.running:
