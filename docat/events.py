@@ -57,7 +57,7 @@ import os
 import random
 import secrets
 from collections import deque
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -349,9 +349,23 @@ class _ResilientRedisBackend(BroadcastBackend):
                         await self._pubsub.unsubscribe(channel)
 
     async def publish(self, channel: str, message: Any) -> None:
+        await self._send(repr(channel), lambda redis: redis.publish(channel, message))
+
+    async def publish_many(self, channels: Sequence[str], message: Any) -> None:
+        """One message on several channels in one round trip (a pipeline, in order)."""
+
+        async def send(redis: aioredis.Redis) -> None:
+            async with redis.pipeline(transaction=False) as pipe:
+                for channel in channels:
+                    pipe.publish(channel, message)
+                await pipe.execute()
+
+        await self._send(", ".join(map(repr, channels)), send)
+
+    async def _send(self, where: str, send: Callable[[aioredis.Redis], Awaitable[Any]]) -> None:
         assert self._publisher is not None, "connect() first"
         if self._publish_down and not self._live.is_set():
-            raise EventBusUnavailable(f"Redis is unreachable: event on {channel!r} not published")
+            raise EventBusUnavailable(f"Redis is unreachable: event on {where} not published")
         o = self._options
         loop = asyncio.get_running_loop()
         deadline = loop.time() + o.publish_retry_for
@@ -359,19 +373,19 @@ class _ResilientRedisBackend(BroadcastBackend):
         while True:
             try:
                 async with asyncio.timeout(o.connect_timeout):
-                    await self._publisher.publish(channel, message)
+                    await send(self._publisher)
                 self._publish_down = False
                 return
             except _TRANSIENT as exc:
                 if loop.time() + delay > deadline:
                     self._publish_down = True
                     raise EventBusUnavailable(
-                        f"Redis is unreachable: event on {channel!r} not published ({exc!r})"
+                        f"Redis is unreachable: event on {where} not published ({exc!r})"
                     ) from exc
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, o.reconnect_backoff[1])
             except RedisError as exc:
-                raise EventBusUnavailable(f"Redis refused the event on {channel!r}: {exc!r}") from exc
+                raise EventBusUnavailable(f"Redis refused the event on {where}: {exc!r}") from exc
 
     async def next_published(self) -> Event:
         # Never raises: broadcaster's listener task dies for good on the first exception.
@@ -536,10 +550,14 @@ class EventBus:
         await self._broadcast.publish(self._namespace + channel, _serialize(event))
 
     async def publish_many(self, channels: Iterable[str], event: Mapping[str, Any]) -> None:
-        """The same event on several channels, serialized once."""
+        """The same event on several channels, serialized once; with Redis in one round trip."""
         message = _serialize(event)
-        for channel in channels:
-            await self._broadcast.publish(self._namespace + channel, message)
+        names = [self._namespace + channel for channel in channels]
+        if self._redis is not None:
+            await self._redis.publish_many(names, message)
+            return
+        for name in names:
+            await self._broadcast.publish(name, message)
 
     @contextlib.asynccontextmanager
     async def subscribe(self, channels: Sequence[str], *, maxsize: int = 256) -> AsyncIterator[Subscription]:
