@@ -14,7 +14,14 @@ Two changes to graphql-core 3.3.2's executor:
   as long as the subscription. With 1,000 subscriptions at 2 events/s the heap
   grew by ~30,000 objects a second and full garbage collections took 0.1 s, then
   0.7 s, every few seconds (bench/subscriptions.py). The memo only pays off within
-  one execution, so each event gets its own (and so do the plans, keyed the same way).
+  one execution, so each event gets its own.
+
+Plans are keyed by the field nodes of the group (AST nodes of the operation's
+document, which live as long as the operation), not by the group list's
+identity: every subscription event collects new lists for the same nodes, and
+its events share the subscription's plans, so an event completes its payload
+without making a plan again. The keys are bounded by the document's size.
+Variables cannot change what a plan holds: they are fixed for an operation.
 """
 
 from __future__ import annotations
@@ -32,8 +39,8 @@ from graphql_api.plain_completion import Plan, build_plan
 class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # (object type, id(field group)) -> (the group, kept alive so its id stays unique; plan or None)
-        self._plans: dict[tuple[GraphQLObjectType, int], tuple[list[FieldDetails], Plan | None]] = {}
+        # (object type, ids of the group's field nodes) -> plan, or None for "not plain".
+        self._plans: dict[tuple[GraphQLObjectType, tuple[int, ...]], Plan | None] = {}
         manager = self.middleware_manager
         # Field middleware (a schema extension with a `resolve` hook) must see every field.
         self._plans_allowed = not (manager is not None and manager.middlewares)
@@ -41,7 +48,6 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def build_per_event_executor(self, payload: Any) -> Any:
         executor = super().build_per_event_executor(payload)
         executor._relevant_sub_fields = {}
-        executor._plans = {}  # type: ignore[attr-defined]  # built from this class: it has them
         return executor
 
     def collect_and_execute_subfields(
@@ -65,9 +71,9 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         )
 
     def _plan(self, return_type: GraphQLObjectType, field_details_list: list[FieldDetails]) -> Plan | None:
-        key = (return_type, id(field_details_list))
-        cached = self._plans.get(key)
-        if cached is None:
-            cached = (field_details_list, build_plan(return_type, field_details_list, self.collect_subfields))
-            self._plans[key] = cached
-        return cached[1]
+        key = (return_type, tuple([id(details.node) for details in field_details_list]))
+        try:
+            return self._plans[key]
+        except KeyError:
+            plan = self._plans[key] = build_plan(return_type, field_details_list, self.collect_subfields)
+            return plan
