@@ -67,6 +67,19 @@ async def test_publish_many_and_duplicate_channels_deliver_once_per_channel(bus:
         assert await next_event(sub) == {"n": 2}
 
 
+async def test_publish_many_keeps_the_order_on_every_channel(bus: EventBus) -> None:
+    channels = [job_channel("d3"), user_channel("u3"), ALL_JOBS_CHANNEL]
+    async with (
+        bus.subscribe([channels[0]]) as job,
+        bus.subscribe([channels[1]]) as user,
+        bus.subscribe([channels[2]]) as every,
+    ):
+        for n in range(1, 4):
+            await bus.publish_many(channels, {"documentId": "d3", "n": n})
+        for sub in (job, user, every):
+            assert [(await next_event(sub))["n"] for _ in range(3)] == [1, 2, 3]
+
+
 async def test_events_keep_enum_and_unicode_values(bus: EventBus) -> None:
     from models.documents import JobStatus
 

@@ -61,6 +61,8 @@ async def test_redis_restart_resubscribes_and_publish_fails_clearly_meanwhile(tm
                 # Known down: fails at once instead of retrying every time.
                 with pytest.raises(EventBusUnavailable):
                     await bus.publish(channel, {"lost": True})
+                with pytest.raises(EventBusUnavailable):
+                    await bus.publish_many([channel, job_channel("other")], {"lost": True})
 
                 await asyncio.to_thread(server.start)
                 assert is_resync(await next_raw(sub))
