@@ -14,7 +14,9 @@ exactly this pair. The protocol (`Storage`):
         iterator's own, cancellation — leaves nothing behind.
     put_bytes(key, data, content_type=None) -> StoredObject
     get_bytes(key) -> bytes
-    download_to(key, path) -> int          streamed to a local file (the worker works on paths)
+    download_to(key, path) -> int          streamed to a local file (the worker works on paths);
+                                           a snapshot, to be read only (local: a hard link
+                                           when it can, as objects are never written in place)
     open_read(key) -> AsyncIterator[bytes] streamed download for GET /files; lazy, so call
                                            size() first to answer 404 before streaming
     exists(key) -> bool,  size(key) -> int | None

@@ -51,6 +51,25 @@ def _discard(tmp: Path, file: BinaryIO) -> None:
     tmp.unlink(missing_ok=True)
 
 
+def _write_part(
+    target: Path, opened: tuple[Path, BinaryIO] | None, data: bytes | bytearray
+) -> tuple[Path, BinaryIO]:
+    tmp, file = opened if opened is not None else _open_temp(target)
+    file.write(data)
+    return tmp, file
+
+
+def _finish(target: Path, opened: tuple[Path, BinaryIO] | None, data: bytes | bytearray) -> None:
+    tmp, file = opened if opened is not None else _open_temp(target)
+    try:
+        with file:
+            file.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        _discard(tmp, file)
+        raise
+
+
 def _write_atomically(target: Path, data: bytes) -> None:
     tmp, file = _open_temp(target)
     try:
@@ -65,12 +84,24 @@ def _write_atomically(target: Path, data: bytes) -> None:
 def _copy_atomically(source: Path, target: Path) -> int:
     tmp = _temp_path(target)
     try:
-        shutil.copyfile(source, tmp)
+        _link_or_copy(source, tmp)
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     return target.stat().st_size
+
+
+def _link_or_copy(source: Path, tmp: Path) -> None:
+    # A hard link when the target is on the same file system (a worker's scratch folder under
+    # DATA_DIR): no bytes copied. Safe because a stored object is never written in place:
+    # every write replaces the name (os.replace), so the link keeps the content it was made of.
+    try:
+        os.link(source, tmp)
+    except FileNotFoundError:
+        raise
+    except OSError:  # another file system, or one without hard links
+        shutil.copyfile(source, tmp)
 
 
 class LocalStorage:
@@ -101,22 +132,22 @@ class LocalStorage:
     ) -> StoredObject:
         target = self.path_of(key)
         digest = StreamDigest(max_bytes)
-        tmp, file = await asyncio.to_thread(_open_temp, target)
+        # The temp file is opened with the first full buffer; the rest, the close and the rename
+        # go in one last thread hop, which is all a small file (an upload of a few pages) takes.
+        opened: tuple[Path, BinaryIO] | None = None
         try:
             buffer = bytearray()
             async for chunk in chunks:
                 digest.add(chunk)
                 buffer += chunk
                 if len(buffer) >= _WRITE_SIZE:
-                    await asyncio.to_thread(file.write, buffer)
+                    opened = await asyncio.to_thread(_write_part, target, opened, buffer)
                     buffer.clear()
-            if buffer:
-                await asyncio.to_thread(file.write, buffer)
-            await asyncio.to_thread(file.close)
-            await asyncio.to_thread(os.replace, tmp, target)
+            await asyncio.to_thread(_finish, target, opened, buffer)
         except BaseException:
             # Includes PayloadTooLarge, the iterator's own errors and cancellation.
-            await asyncio.to_thread(_discard, tmp, file)
+            if opened is not None:
+                await asyncio.to_thread(_discard, *opened)
             raise
         return StoredObject(key=key, size=digest.size, sha256=digest.sha256)
 

@@ -34,6 +34,20 @@ async def test_round_trip(storage: Storage, tmp_path: Path) -> None:
     assert [p.name for p in destination.parent.iterdir()] == ["content.json"]  # no temp file left
 
 
+async def test_a_download_keeps_what_it_got(storage: Storage, tmp_path: Path) -> None:
+    """A downloaded file is a snapshot (local storage may hard-link it): later writes and a
+    delete of the object leave it as it was."""
+    await storage.put_bytes(KEY, b"first")
+    destination = tmp_path / "work.json"
+    await storage.download_to(KEY, destination)
+    await storage.put_bytes(KEY, b"second")
+    assert destination.read_bytes() == b"first"
+    await storage.delete(KEY)
+    assert destination.read_bytes() == b"first"
+    destination.unlink()
+    assert not await storage.exists(KEY)
+
+
 async def test_put_overwrites(storage: Storage) -> None:
     await storage.put_bytes(KEY, b"first")
     await storage.put_bytes(KEY, b"second")
