@@ -39,7 +39,7 @@ T = TypeVar("T")
 
 MAX_TASKS_PER_CHILD = 200
 # Imported once in the fork server so every child starts with them loaded.
-PRELOAD = ["jobs.pdf.extract", "jobs.pdf.profile", "jobs.pdf.translate_render"]
+PRELOAD = ["jobs.pdf.extract", "jobs.pdf.profile", "jobs.pdf.translate_render", "jobs.analysis"]
 
 
 def _start_child() -> None:

@@ -9,7 +9,8 @@ jobs/pages.py, jobs/results.py, jobs/enrichment.py) and PyMuPDF runs in the
 process pool (docat/process_pool.py).
 
     claim          QUEUED -> PROCESSING for exactly this run (a conditional UPDATE), or nothing
-    ANALYZING      download the original, inspect, choose pages, profile fonts and running lines
+    ANALYZING      download the original; inspect, choose pages, profile fonts and running lines
+                   in one pool call (jobs/analysis.py), which also extracts a single text chunk
     EXTRACTING/OCR chunks across the pool; each page saved and published as it returns
     OCR            engine LLM_OCR: every page through the vision model
     TRANSLATING    translateTo: the content's text and table cells
@@ -19,7 +20,10 @@ process pool (docat/process_pool.py).
 
 A run that is not the document's current one, or whose document is terminal,
 does nothing. While it runs, a ticker beats every half second (heartbeat,
-progress event, cancel poll; jobs/tracker.py). Errors: transient I/O is
+progress event, cancel poll; jobs/tracker.py), and its log lines are written
+behind it (jobs/run_log.py). A stage's bookkeeping (its event and row) runs
+alongside the stage's work where the order of events allows: the first chunks
+are extracted, the result files stored, while their stage is being entered. Errors: transient I/O is
 retried with backoff (`arq.Retry`, the same run, resuming after the pages
 already saved); anything else ends the run FAILED with its contract code
 (jobs/failures.py). A ProviderError keeps the extracted content.
@@ -46,12 +50,13 @@ from docat.logging import bind_document_id
 from docat.resources import Resources
 from docat.security import decrypt_secret
 from docat.storage import StorageNotFound, document_key
+from jobs.analysis import Analysis, analyze_pdf
 from jobs.extraction import chunk_pages, extract_chunks, needs_ocr
 from jobs.failures import failure_of, is_transient
 from jobs.llm_stages import llm_ocr_stage, render_stage, translate_stage
 from jobs.outcome import RunEnd, end_run
 from jobs.pages import PageStore
-from jobs.pdf.analyze import PdfInspection, inspect_pdf
+from jobs.pdf.analyze import PdfInspection
 from jobs.pdf.content import ExtractedContent, PageContent
 from jobs.pdf.ocr import check_language
 from jobs.pdf.options import ENGINES, ExtractOptions, PageRangeError, parse_page_ranges
@@ -115,7 +120,7 @@ class DocumentJob:
         tracker = self.tracker = RunTracker(self.resources, document, self.run_number)
         try:
             async with tracker.ticking():
-                await tracker.seed(document.progress)
+                tracker.seed(document.progress)
                 end = await self._process(document, tracker)
         except asyncio.CancelledError:
             if not await self._interrupted(document):
@@ -137,22 +142,38 @@ class DocumentJob:
         claimable = Q(status=JobStatus.QUEUED)
         if self.job_try > 1:
             claimable |= Q(status=JobStatus.PROCESSING)
-        claimed = await Document.filter(
+        written: dict[str, Any] = {
+            "status": JobStatus.PROCESSING,
+            "stage": JobStage.ANALYZING,
+            "heartbeat_at": now,
+            "started_at": now,
+            "error_code": None,
+            "error_message": None,
+        }
+        claim = Document.filter(
             claimable, id=self.document_id, run=self.run_number, cancel_requested=False
-        ).update(
-            status=JobStatus.PROCESSING,
-            stage=JobStage.ANALYZING,
-            heartbeat_at=now,
-            started_at=now,
-            error_code=None,
-            error_message=None,
-        )
-        document = await Document.get_or_none(id=self.document_id)
+        ).update(**written)
+        try:
+            # The row is read alongside the claim (one round trip less); what the claim wrote
+            # is applied to it below, whichever of the two the database ran first.
+            claimed, document = await asyncio.gather(claim, Document.get_or_none(id=self.document_id))
+        except asyncio.CancelledError:
+            # Stopped (shutdown) not knowing whether the claim landed: give the run back as
+            # `_interrupted` would, for the next delivery or the recovery sweep.
+            await Document.filter(
+                id=self.document_id, run=self.run_number, status=JobStatus.PROCESSING
+            ).update(status=JobStatus.QUEUED, stage=JobStage.QUEUED)
+            raise
+        if claimed and document is not None:
+            for field, value in written.items():
+                setattr(document, field, value)
+            return document
+        if not claimed:
+            # Why not: the row as it is now (the read may predate a cancellation).
+            document = await Document.get_or_none(id=self.document_id)
         if document is None:
             logger.info("document %s is gone; nothing to do", self.document_id)
             return None
-        if claimed:
-            return document
         if (
             document.run == self.run_number
             and document.cancel_requested
@@ -201,7 +222,18 @@ class DocumentJob:
         with tempfile.TemporaryDirectory(dir=scratch, prefix=f"job-{document.id}-") as folder:
             source = Path(folder) / ORIGINAL
             await self._download(document, source)
-            inspection = self.inspection = await pool.run(inspect_pdf, str(source), password)
+            # Inspected, profiled and (a single chunk of text) extracted in one pool call
+            # (jobs/analysis.py); the pages are chosen here all the same, and only what was
+            # made for exactly those pages is used.
+            analysis = await pool.run(
+                analyze_pdf,
+                str(source),
+                password,
+                options.get("pages"),
+                ExtractOptions(engine=engine, ocr_language=ocr_language, password=password),
+                pool.workers,
+            )
+            inspection = self.inspection = analysis.inspection
             try:
                 selected = parse_page_ranges(options.get("pages"), inspection.page_count)
             except PageRangeError as exc:
@@ -211,22 +243,28 @@ class DocumentJob:
             )
             pages = select_pages(inspection, extract_options)
             if any(needs_ocr(inspection, extract_options, p) for p in pages):
-                check_language(ocr_language)  # BAD_USER_INPUT before any work
-            profile = await pool.run(profile_document, str(source), password, pages)
-            await Document.filter(id=document.id, run=self.run_number).update(
-                page_count=inspection.page_count, pdf_type=inspection.pdf_type
-            )
+                check_language(ocr_language)  # BAD_USER_INPUT before any extraction
+            profile = analysis.profile_for(pages)
+            if profile is None:
+                profile = await pool.run(profile_document, str(source), password, pages)
+            if (document.page_count, document.pdf_type) != (inspection.page_count, inspection.pdf_type):
+                # The upload stored what it found in this same file; rows made otherwise differ.
+                await Document.filter(id=document.id, run=self.run_number).update(
+                    page_count=inspection.page_count, pdf_type=inspection.pdf_type
+                )
             document.page_count = tracker.page_count = inspection.page_count
             store = self.store = PageStore(
                 self.resources, tracker.publisher, document.id, self.run_number, inspection.page_count
             )
-            resumed = await store.resume(llm=engine == "LLM_OCR")
+            # Only an earlier try of this same run can have saved pages (recovery and reprocessing
+            # start a new run): a first try has nothing to read back.
+            resumed = await store.resume(llm=engine == "LLM_OCR") if self.job_try > 1 else 0
             await tracker.log(
                 f"{inspection.page_count} pages, {inspection.pdf_type.lower()}; processing {len(pages)}"
                 + (f" ({resumed} already done by an earlier try)" if resumed else "")
             )
 
-            await self._extract(tracker, plan, source, password, pages, extract_options, profile)
+            await self._extract(tracker, plan, source, password, pages, extract_options, profile, analysis)
             if self.held:
                 await llm_ocr_stage(
                     self.resources, tracker, store, self.held, plan.span("llm"), source, password
@@ -240,8 +278,18 @@ class DocumentJob:
                     self.resources, tracker, plan.span("render"), document.id, source, password, content, dual
                 )
 
-        await tracker.stage(JobStage.FINALIZING, plan.start("finalize"), "Saving the results")
-        self.formats += await write_content_files(self.resources.storage, document.id, content)
+        # The files are stored while the stage is entered (published, written); should the run
+        # be found gone then, it ends as it would have, leaving files no format lists.
+        files = asyncio.create_task(write_content_files(self.resources.storage, document.id, content))
+        try:
+            await tracker.stage(JobStage.FINALIZING, plan.start("finalize"), "Saving the results")
+            self.formats += await files
+        finally:
+            if not files.done():
+                files.cancel()
+                await asyncio.wait({files})
+            if not files.cancelled():
+                files.exception()  # seen; the stage's error, if any, is the one to report
         seconds = time.perf_counter() - self.started
         return RunEnd(
             JobStatus.COMPLETED,
@@ -270,21 +318,29 @@ class DocumentJob:
         pages: list[int],
         options: ExtractOptions,
         profile: DocumentProfile,
+        analysis: Analysis,
     ) -> None:
+        """Extract the pages not saved yet (or take the ones the analysis extracted)."""
         assert self.store is not None and self.inspection is not None
         store, inspection = self.store, self.inspection
         todo = [p for p in pages if p not in store.done]
         all_ocr = bool(pages) and all(needs_ocr(inspection, options, p) for p in pages)
         start, end = plan.span("extract")
         total = max(1, len(pages))
-        await tracker.stage(
-            JobStage.OCR if all_ocr else JobStage.EXTRACTING,
-            start,
-            f"{'OCR of' if all_ocr else 'Extracting'} {len(todo)} page{'s' if len(todo) != 1 else ''}",
+        # The stage is entered (published, written) while the first chunks already run in the
+        # pool; its pages are saved and published only once that is done, so they follow the
+        # stage's event, and a run found gone (RunGone) stops the extraction there.
+        entering = asyncio.create_task(
+            tracker.stage(
+                JobStage.OCR if all_ocr else JobStage.EXTRACTING,
+                start,
+                f"{'OCR of' if all_ocr else 'Extracting'} {len(todo)} page{'s' if len(todo) != 1 else ''}",
+            )
         )
         began = time.perf_counter()
 
         async def on_chunk(result: list[PageContent]) -> None:
+            await entering
             for page in result:
                 if page.needs_llm_ocr:
                     self.held[page.page] = page
@@ -293,8 +349,23 @@ class DocumentJob:
             tracker.advance(start + (end - start) * done / total, page=max(p.page for p in result))
 
         chunks = chunk_pages(todo, inspection, options, self.resources.pdf_pool.workers)
-        await extract_chunks(self.resources.pdf_pool, source, password, chunks, options, profile, on_chunk)
-        self.extraction_ms = int((time.perf_counter() - began) * 1000)
+        pool = self.resources.pdf_pool
+        ready = analysis.extracted_for(pages)
+        try:
+            if ready is None:
+                await extract_chunks(pool, source, password, chunks, options, profile, on_chunk)
+            elif pending := [page for page in ready if page.page in todo]:
+                await on_chunk(pending)
+            await entering  # no chunk at all (every page done by an earlier try)
+        finally:
+            if not entering.done():
+                entering.cancel()  # the extraction ended first: its error is the one to report
+                await asyncio.wait({entering})
+            if not entering.cancelled():
+                entering.exception()  # seen; an error of the extraction itself goes on
+        self.extraction_ms = (
+            analysis.extraction_ms if ready is not None else int((time.perf_counter() - began) * 1000)
+        )
         ocr_pages = store.count("ocr")
         await tracker.log(
             f"Extracted {len(todo)} pages in {self.extraction_ms / 1000:.1f} s"

@@ -17,14 +17,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from docat.process_pool import PdfPool
 from jobs.pdf.analyze import PdfInspection
 from jobs.pdf.content import PageContent
 from jobs.pdf.extract import extract_pages
 from jobs.pdf.options import ExtractOptions
 from jobs.pdf.pipeline import MAX_CHUNK, plan_chunks
 from jobs.pdf.profile import DocumentProfile
+
+if TYPE_CHECKING:
+    # Only a type: pool processes import this module (jobs/analysis.py) without docat's settings.
+    from docat.process_pool import PdfPool
 
 OCR_MAX_CHUNK = 2
 IN_FLIGHT_PER_PROCESS = 2

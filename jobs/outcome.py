@@ -16,12 +16,14 @@ page, and the rest of the hold goes back.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from docat import metrics
@@ -49,10 +51,14 @@ class PageTally:
 
 async def tally_pages(document_id: uuid.UUID, run: int) -> PageTally:
     """The pages this run saved: what it is charged for."""
-    rows = DocumentPage.filter(document_id=document_id, run=run)
-    ocr = await rows.filter(ocr=True).count()
-    text = await rows.filter(ocr=False).count()
-    return PageTally(text_pages=text, ocr_pages=ocr)
+    counts = (
+        await DocumentPage.filter(document_id=document_id, run=run)
+        .annotate(pages=Count("id"))
+        .group_by("ocr")
+        .values("ocr", "pages")
+    )
+    by_kind = {bool(row["ocr"]): int(row["pages"]) for row in counts}
+    return PageTally(text_pages=by_kind.get(False, 0), ocr_pages=by_kind.get(True, 0))
 
 
 @dataclass(slots=True)
@@ -104,12 +110,13 @@ async def end_run(
         values["error_code"] = end.error_code
         values["error_message"] = end.error_message
     current = Document.filter(id=document.id, run=run).exclude(status__in=TERMINAL_STATUSES)
-    if not await current.exists():
+    # Both reads at once; the tally is only used when the run is still current.
+    is_current, tally = await asyncio.gather(current.exists(), tally_pages(document.id, run))
+    if not is_current:
         return False
     # Settled before the status changes, so whoever sees the run terminal also sees its
     # credits. Nothing can supersede the run in between: a reprocess needs a terminal
     # document, and recovery only takes runs whose heartbeat stopped.
-    tally = await tally_pages(document.id, run)
     try:
         await settle(
             resources.settings,

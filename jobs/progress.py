@@ -97,6 +97,11 @@ class ProgressPublisher:
         self._last_sent_at: float | None = None
         self._pending: dict[str, Any] | None = None
 
+    def raise_floor(self, progress: float) -> None:
+        """Progress at least `progress` from now on, without sending anything."""
+        # max() first so a NaN keeps the floor; then never above 1.
+        self._floor = min(1.0, max(self._floor, float(progress)))
+
     @property
     def progress_value(self) -> float:
         """The (clamped) progress of the latest event, sent or held."""
@@ -112,8 +117,7 @@ class ProgressPublisher:
         message: str | None = None,
     ) -> None:
         status_name, stage_name = _enum_name(status), _enum_name(stage)
-        # max() first so a NaN keeps the floor; then never above 1.
-        self._floor = min(1.0, max(self._floor, float(progress)))
+        self.raise_floor(progress)
         event: dict[str, Any] = {
             "documentId": self.document_id,
             "status": status_name,

@@ -13,6 +13,9 @@ so it stops within a tick). `stop_reason` then says why.
 
 Progress never decreases within a run: the publisher clamps it, and the
 database gets the publisher's value.
+
+Inside `ticking()`, log lines are written behind the job (jobs/run_log.py),
+all of them before `ticking()` exits; outside it, `log()` writes at once.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import Any
 
 from docat.resources import Resources
 from jobs.progress import ProgressPublisher
+from jobs.run_log import RunLog
 from models import Document, JobStage, JobStatus, LogLevel, ProcessingLog
 
 logger = logging.getLogger(__name__)
@@ -51,6 +55,9 @@ class RunTracker:
         # Set by the ticker before it cancels the job's task: "cancelled" or "superseded".
         self.stop_reason: str | None = None
         self._target = 0.0
+        self._run_log: RunLog | None = None
+        # (stage, progress) as the row holds them: `document` is the row the job just claimed.
+        self._stored = (document.stage, document.progress)
 
     @property
     def progress(self) -> float:
@@ -63,22 +70,26 @@ class RunTracker:
 
     async def _write(self, **values: Any) -> bool:
         now = datetime.now(UTC)
-        changed = await self._mine().update(heartbeat_at=now, progress=self.progress, **values)
+        progress = self.progress
+        changed = await self._mine().update(heartbeat_at=now, progress=progress, **values)
+        if changed:
+            self._stored = (values.get("stage", self._stored[0]), progress)
         return bool(changed)
 
-    async def seed(self, progress: float) -> None:
-        """Start from the progress an earlier try of this run already reported (monotonic)."""
+    def seed(self, progress: float) -> None:
+        """Start from the progress an earlier try of this run already reported (monotonic).
+        Nothing is published: the job's first `stage()` announces PROCESSING from there."""
         self._target = max(self._target, progress)
-        await self.publisher.progress(
-            JobStatus.PROCESSING, self.current_stage, progress, page_count=self.page_count
-        )
+        self.publisher.raise_floor(progress)
 
     async def stage(self, stage: JobStage, progress: float, message: str | None = None) -> None:
-        """Enter `stage`: written, published and logged at once."""
+        """Enter `stage`: published and written together (unless the row says so already),
+        then logged."""
         self.current_stage = stage
         self.message = message
         self._target = max(self._target, progress)
-        await self.publisher.progress(
+        self.publisher.raise_floor(self._target)  # what both the event and the row say
+        event = self.publisher.progress(
             JobStatus.PROCESSING,
             stage,
             self._target,
@@ -86,8 +97,15 @@ class RunTracker:
             page_count=self.page_count,
             message=message,
         )
-        if not await self._write(stage=stage):
-            raise RunGone(f"document {self.document.id} run {self.run} is no longer processing")
+        if (stage, self.progress) == self._stored:
+            # The row says so already (the claim wrote ANALYZING): nothing to write, and the
+            # ticker's next beat is the heartbeat and the cancel poll.
+            await event
+        else:
+            # Redis and the database answer in parallel.
+            _, mine = await asyncio.gather(event, self._write(stage=stage))
+            if not mine:
+                raise RunGone(f"document {self.document.id} run {self.run} is no longer processing")
         if message:
             await self.log(message)
 
@@ -110,6 +128,9 @@ class RunTracker:
         )
 
     async def log(self, message: str, level: LogLevel = LogLevel.INFO, stage: JobStage | None = None) -> None:
+        if self._run_log is not None:
+            self._run_log.add(level, stage or self.current_stage, message)
+            return
         await ProcessingLog.create(
             document_id=self.document.id, level=level, stage=stage or self.current_stage, message=message
         )
@@ -143,9 +164,15 @@ class RunTracker:
     async def ticking(self) -> AsyncIterator[None]:
         task = asyncio.current_task()
         assert task is not None
+        run_log = RunLog(self.document.id)
         ticker = asyncio.create_task(self._tick(task), name=f"docat-tick:{self.document.id}")
         try:
-            yield
+            async with run_log.writing():
+                self._run_log = run_log
+                try:
+                    yield
+                finally:
+                    self._run_log = None
         finally:
             ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):

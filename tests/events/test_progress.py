@@ -189,3 +189,14 @@ async def test_through_the_memory_bus(memory_bus: EventBus) -> None:
             assert (first["documentId"], first["stage"], first["page"]) == ("7", "EXTRACTING", 1)
             assert (last["status"], last["progress"]) == ("COMPLETED", 1.0)
         assert await next_event(pages) == {"documentId": "7", "page": 1, "pageCount": 1, "blocks": []}
+
+
+async def test_raise_floor_sends_nothing_and_later_events_start_there() -> None:
+    """A retried run starts from the progress its earlier try reported (RunTracker.seed)."""
+    recorder = Recorder()
+    publisher = make(recorder, FakeClock())
+    publisher.raise_floor(0.4)
+    publisher.raise_floor(0.2)  # never down
+    assert recorder.sent == [] and publisher.progress_value == 0.4
+    await publisher.progress(JobStatus.PROCESSING, JobStage.ANALYZING, 0.0)
+    assert recorder.progress() == [0.4]
