@@ -1,7 +1,8 @@
 """LocalStorage: objects are files under one root folder (embedded mode, `DATA_DIR/files`).
 
 Every blocking call goes through `asyncio.to_thread` so a 25 MiB write never
-stalls the event loop. Writes land in a hidden temp file in the target's folder
+stalls the event loop (only `download_to`'s hard link, a few metadata calls,
+is made in place). Writes land in a hidden temp file in the target's folder
 and are renamed into place with `os.replace`, so readers see the whole file or
 nothing, and a failed write leaves nothing behind. Hidden names (leading ".")
 can never be keys, which keeps temp files out of every listing.
@@ -84,7 +85,7 @@ def _write_atomically(target: Path, data: bytes) -> None:
 def _copy_atomically(source: Path, target: Path) -> int:
     tmp = _temp_path(target)
     try:
-        _link_or_copy(source, tmp)
+        shutil.copyfile(source, tmp)
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -92,16 +93,23 @@ def _copy_atomically(source: Path, target: Path) -> int:
     return target.stat().st_size
 
 
-def _link_or_copy(source: Path, tmp: Path) -> None:
-    # A hard link when the target is on the same file system (a worker's scratch folder under
-    # DATA_DIR): no bytes copied. Safe because a stored object is never written in place:
-    # every write replaces the name (os.replace), so the link keeps the content it was made of.
+def _link_atomically(source: Path, target: Path) -> int | None:
+    """`target` as a hard link to `source`, or None where links cannot be made (another file
+    system, or one without them). Safe because a stored object is never written in place:
+    every write replaces the name (os.replace), so the link keeps the content it was made of."""
+    tmp = _temp_path(target)
     try:
         os.link(source, tmp)
     except FileNotFoundError:
         raise
-    except OSError:  # another file system, or one without hard links
-        shutil.copyfile(source, tmp)
+    except OSError:
+        return None
+    try:
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return target.stat().st_size
 
 
 class LocalStorage:
@@ -167,7 +175,12 @@ class LocalStorage:
     async def download_to(self, key: str, path: Path) -> int:
         source = self.path_of(key)
         try:
-            return await asyncio.to_thread(_copy_atomically, source, path)
+            # A hard link (a worker's scratch folder is under DATA_DIR too) is a few metadata
+            # calls, far less than a thread hop; bytes are only copied in a thread.
+            size = _link_atomically(source, path)
+            if size is None:
+                size = await asyncio.to_thread(_copy_atomically, source, path)
+            return size
         except (IsADirectoryError, NotADirectoryError):
             raise StorageNotFound(key) from None
         except FileNotFoundError:

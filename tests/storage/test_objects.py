@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from docat.errors import NotFound
-from docat.storage import Storage, StorageNotFound, document_key
+from docat.storage import LocalStorage, Storage, StorageNotFound, document_key
 from tests.storage.test_keys import BAD_KEYS
 
 KEY = document_key("doc1", "content.json")
@@ -46,6 +47,24 @@ async def test_a_download_keeps_what_it_got(storage: Storage, tmp_path: Path) ->
     assert destination.read_bytes() == b"first"
     destination.unlink()
     assert not await storage.exists(KEY)
+
+
+async def test_a_download_copies_where_it_cannot_link(
+    storage: Storage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Local storage links within one file system; elsewhere (here: links refused) it copies."""
+    if not isinstance(storage, LocalStorage):
+        pytest.skip("local storage only")
+
+    def refuse(source: object, target: object) -> None:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    await storage.put_bytes(KEY, b"content")
+    monkeypatch.setattr(os, "link", refuse)
+    destination = tmp_path / "copy.json"
+    assert await storage.download_to(KEY, destination) == len(b"content")
+    assert destination.read_bytes() == b"content"
+    assert os.stat(destination).st_ino != os.stat(storage.path_of(KEY)).st_ino
 
 
 async def test_put_overwrites(storage: Storage) -> None:
