@@ -328,8 +328,8 @@ class DocumentJob:
         start, end = plan.span("extract")
         total = max(1, len(pages))
         # The stage is entered (published, written) while the first chunks already run in the
-        # pool; its pages are saved and published only once that is done, so they follow the
-        # stage's event, and a run found gone (RunGone) stops the extraction there.
+        # pool and their rows are written; the pages are published only once it is done, so
+        # they follow the stage's event, and a run found gone (RunGone) stops the extraction.
         entering = asyncio.create_task(
             tracker.stage(
                 JobStage.OCR if all_ocr else JobStage.EXTRACTING,
@@ -340,11 +340,10 @@ class DocumentJob:
         began = time.perf_counter()
 
         async def on_chunk(result: list[PageContent]) -> None:
-            await entering
             for page in result:
                 if page.needs_llm_ocr:
                     self.held[page.page] = page
-            await store.save([p for p in result if not p.needs_llm_ocr])
+            await store.save([p for p in result if not p.needs_llm_ocr], after=entering)
             done = len(store.done) + len(self.held)
             tracker.advance(start + (end - start) * done / total, page=max(p.page for p in result))
 

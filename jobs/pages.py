@@ -19,8 +19,9 @@ job's way to COMPLETED, for a few kilobytes of memory.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,9 +118,19 @@ class PageStore:
                 self._kept[row["page"]] = row["blocks"]
         return len(rows)
 
-    async def save(self, pages: Sequence[PageContent], *, engine: str | None = None) -> None:
-        """Save pages (one INSERT) and publish each; `engine` overrides the per-page guess."""
+    async def save(
+        self,
+        pages: Sequence[PageContent],
+        *,
+        engine: str | None = None,
+        after: Awaitable[object] | None = None,
+    ) -> None:
+        """Save pages (one INSERT) and publish each; `engine` overrides the per-page guess.
+        With `after` (the stage the pages belong to being entered), the rows are written while
+        it runs and the pages published once both are done; its error is raised then."""
         if not pages:
+            if after is not None:
+                await after
             return
         rows = []
         for page in pages:
@@ -137,7 +148,14 @@ class PageStore:
             used = engine or ("ocr" if page.ocr else "text")
             self.records[page.page] = PageRecord(page.page, used, page.confidence, page.word_count)
         # ignore_conflicts: a page saved twice (never expected) keeps its first row.
-        await DocumentPage.bulk_create(rows, ignore_conflicts=True)
+        insert = DocumentPage.bulk_create(rows, ignore_conflicts=True)
+        if after is None:
+            await insert
+        else:
+            # Both finish before anything goes on (the rows are in or not, never in flight).
+            for outcome in await asyncio.gather(insert, after, return_exceptions=True):
+                if isinstance(outcome, BaseException):
+                    raise outcome
         if self._kept is not None:
             for row in rows:
                 self._kept.setdefault(row.page, row.blocks)
