@@ -3,10 +3,14 @@
     document = await accept_upload(resources, owner, received, options, admission)
 
 Order matters for "nothing half-created is left behind": the cache lookup and
-the cheap credit check come before anything is written; after the original is
-in storage, any failure (a lost credit race, the queue down, a cancelled
-request) removes the object, the row and the hold again before the error goes
-on to the client.
+the cheap credit check come before anything is written; once the original and
+the row are being written (side by side), any failure (a lost credit race, the
+queue down, a cancelled request) removes the object, the row and the hold
+again before the error goes on to the client.
+
+Between the row and the queue only what the job needs comes first (the credit
+hold, the QUEUED event before the job's own); the upload's log line is written
+after the enqueue, stamped before it.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from datetime import UTC, datetime
 
 from docat import credits, metrics
 from docat.resources import Resources
@@ -40,43 +45,57 @@ async def accept_upload(
         await ensure_credits(resources.settings, owner.id, admission.cost)
 
     doc_id = uuid.uuid4()
-    await resources.storage.put_stream(
-        format_key(doc_id, ORIGINAL),
-        file_chunks(received.path),
-        received.size,
-        FORMAT_FILES[ORIGINAL].media_type,
-    )
     try:
-        doc = await Document.create(
-            id=doc_id,
-            owner_id=owner.id,
-            filename=received.filename,
-            size_bytes=received.size,
-            sha256=received.sha256,
-            page_count=inspection.page_count,
-            pdf_type=inspection.pdf_type,
-            options=options.stored(),
-            formats=[ORIGINAL],
-            status=JobStatus.QUEUED,
-            stage=JobStage.QUEUED,
+        # The original is stored while its row is written (nothing reads either before the
+        # job is queued); both have finished, one way or the other, before anything goes on.
+        stored, created = await asyncio.gather(
+            resources.storage.put_stream(
+                format_key(doc_id, ORIGINAL),
+                file_chunks(received.path),
+                received.size,
+                FORMAT_FILES[ORIGINAL].media_type,
+            ),
+            Document.create(
+                id=doc_id,
+                owner_id=owner.id,
+                filename=received.filename,
+                size_bytes=received.size,
+                sha256=received.sha256,
+                page_count=inspection.page_count,
+                pdf_type=inspection.pdf_type,
+                options=options.stored(),
+                formats=[ORIGINAL],
+                status=JobStatus.QUEUED,
+                stage=JobStage.QUEUED,
+            ),
+            return_exceptions=True,
         )
+        for outcome in (stored, created):
+            if isinstance(outcome, BaseException):
+                raise outcome
+        assert isinstance(created, Document)
+        doc = created
         if source is not None and await reuse_result(resources, source, doc):
             metrics.record_cache_lookup(True)
             return doc
         metrics.record_cache_lookup(False)
         await credits.reserve(resources.settings, owner.id, doc.id, admission.cost)
+        await publish_queued(resources, doc)
+        # Logged once the job is queued (it may be running already), stamped before, so the
+        # line still comes first: one write fewer between the upload and the job's start.
+        logged_at = datetime.now(UTC)
+        await resources.queue.enqueue(doc.id, doc.run, password=options.password)
         await ProcessingLog.create(
             document_id=doc.id,
             level=LogLevel.INFO,
             stage=JobStage.QUEUED,
+            at=logged_at,
             message=(
                 f"uploaded {received.filename} ({received.size} bytes, {inspection.page_count} pages, "
                 f"{inspection.pdf_type}); {len(admission.pages)} pages queued with engine "
                 f"{options.engine}, up to {admission.cost} credits held"
             ),
         )
-        await publish_queued(resources, doc)
-        await resources.queue.enqueue(doc.id, doc.run, password=options.password)
     except BaseException:
         # Shielded: a client that goes away mid-request must not leave the cleanup half done.
         await asyncio.shield(discard_document(resources, doc_id))
