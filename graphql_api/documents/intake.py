@@ -10,7 +10,8 @@ again before the error goes on to the client.
 
 Between the row and the queue only what the job needs comes first (the credit
 hold, the QUEUED event before the job's own); the upload's log line is written
-after the enqueue, stamped before it.
+after the enqueue, stamped before it, and once the job is queued nothing undoes
+the upload (a failed log write is only logged).
 """
 
 from __future__ import annotations
@@ -85,6 +86,11 @@ async def accept_upload(
         # line still comes first: one write fewer between the upload and the job's start.
         logged_at = datetime.now(UTC)
         await resources.queue.enqueue(doc.id, doc.run, password=options.password)
+    except BaseException:
+        # Shielded: a client that goes away mid-request must not leave the cleanup half done.
+        await asyncio.shield(discard_document(resources, doc_id))
+        raise
+    try:
         await ProcessingLog.create(
             document_id=doc.id,
             level=LogLevel.INFO,
@@ -96,9 +102,8 @@ async def accept_upload(
                 f"{options.engine}, up to {admission.cost} credits held"
             ),
         )
-    except BaseException:
-        # Shielded: a client that goes away mid-request must not leave the cleanup half done.
-        await asyncio.shield(discard_document(resources, doc_id))
-        raise
+    except Exception:
+        # The job is queued (perhaps done): a missing log line must not undo the upload.
+        log.warning("document %s: upload log line not written", doc.id, exc_info=True)
     log.info("document %s uploaded and queued", doc.id)
     return doc
