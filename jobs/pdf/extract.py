@@ -35,7 +35,9 @@ from jobs.pdf.layout import (
     running_key,
     toc_entry,
 )
-from jobs.pdf.ocr import check_language, estimate_confidence, ocr_textpage
+from jobs.pdf.ocr import check_language, estimate_confidence
+from jobs.pdf.ocr_sizes import read_ocr_page
+from jobs.pdf.ocr_styles import fit_ocr_page
 from jobs.pdf.options import ExtractOptions
 from jobs.pdf.profile import MAX_HEADING_CHARS, DocumentProfile
 from jobs.pdf.tables import FoundTable, find_page_tables, table_area, vector_paths
@@ -115,11 +117,10 @@ def _is_continuation(block: _Block, line: Line) -> bool:
 
 
 class _PageBuilder:
-    def __init__(self, number: int, profile: DocumentProfile, page_height: float, styled: bool) -> None:
+    def __init__(self, number: int, profile: DocumentProfile, page_height: float) -> None:
         self.number = number
         self.profile = profile
         self.page_height = page_height
-        self.styled = styled  # False on OCR pages: OCR font sizes are estimates, no headings
         self.blocks: list[ContentBlock] = []
         self.current: _Block | None = None
         self.title_done = number != 1
@@ -147,7 +148,7 @@ class _PageBuilder:
             self.start("LIST_ITEM", Line(toc, line.bbox, line.size, line.bold))
             return
         # Numbers and symbols alone are never a title or a heading.
-        styled = self.styled and has_letter(line.text)
+        styled = has_letter(line.text)
         if styled and not self.title_done and line.style == self.profile.title_style:
             if cur and cur.type == "TITLE" and _is_continuation(cur, line):
                 cur.lines.append(line)
@@ -277,8 +278,12 @@ def extract_page(page: pymupdf.Page, options: ExtractOptions, profile: DocumentP
     if engine == "AUTO" and not lines and image_boxes:
         ocr = True  # no text layer but an image: a scan
     if ocr:
-        textpage = ocr_textpage(page, options.ocr_language, DICT_FLAGS)
-        lines = page_lines(page.get_text("dict", textpage=textpage))
+        # Sizes estimated from glyph heights, put on the document's type scale (see ocr_styles);
+        # the profile may have read this page already.
+        reading = profile.ocr_reading(number, options.ocr_language) or read_ocr_page(
+            page, options.ocr_language, DICT_FLAGS
+        )
+        lines, profile = fit_ocr_page(reading, profile, number, page.rect.width, page.rect.height)
 
     paths = vector_paths(page_dict)
     area = table_area(paths) if not ocr else None
@@ -295,10 +300,10 @@ def extract_page(page: pymupdf.Page, options: ExtractOptions, profile: DocumentP
     lines = join_toc_numbers(lines)
     items: list[Line | FoundTable | _Image] = [*lines, *tables, *_images(image_boxes, page.rect, ocr)]
 
-    builder = _PageBuilder(number, profile, page.rect.height, styled=not ocr)
+    builder = _PageBuilder(number, profile, page.rect.height)
     builder.blocks.extend(headers)
     ordered = _order_and_merge(items, page.rect.width)
-    bylines = _bylines(ordered, profile) if number == 1 and not ocr else set()
+    bylines = _bylines(ordered, profile) if number == 1 else set()
     for position, item in enumerate(ordered):
         if isinstance(item, Line):
             builder.add_line(item, byline=position in bylines)

@@ -125,7 +125,9 @@ def run_pipeline(
             if executor is not None:
                 # The page count is enough to choose the pages: profile them meanwhile.
                 pages = _selected(options, doc.page_count, max_pages)
-                profiled = executor.submit(profile_document, str(path), options.password, pages, True)
+                profiled = executor.submit(
+                    profile_document, str(path), options.password, pages, True, options
+                )
             inspection = inspect_document(doc)
     pages = select_pages(inspection, options, max_pages)
     if options.engine == "OCR" or (options.engine == "AUTO" and any(inspection.needs_ocr(p) for p in pages)):
@@ -133,9 +135,11 @@ def run_pipeline(
     if profiled is not None:
         profile = profiled.result(timeout=timeout)
     elif executor is not None:
-        profile = executor.submit(profile_document, str(path), options.password, pages, True).result(timeout)
+        profile = executor.submit(profile_document, str(path), options.password, pages, True, options).result(
+            timeout
+        )
     else:
-        profile = profile_document(path, options.password, pages)
+        profile = profile_document(path, options.password, pages, options=options)
     chunks = plan_chunks(pages, workers if executor else 1)
 
     results: list[PageContent] = []

@@ -8,14 +8,24 @@ every worker process gets with its chunk of pages.
 
 Huge documents are sampled: the first pages plus an even spread, so the first
 pass costs a bounded number of page reads whatever the page count.
+
+A sample without any text layer (a scanned document) says nothing about type
+sizes. Given the job's options, the profile then OCRs a sampled scan (one,
+or two when the first holds too little text) and learns the sizes from it, so
+every scanned page gets its heading levels from the same scale. The reading
+travels in the profile and the extraction takes it instead of OCRing that
+page again.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import pymupdf
 
 from jobs.pdf.kept_document import open_document
 from jobs.pdf.layout import (
@@ -27,6 +37,8 @@ from jobs.pdf.layout import (
     reading_order,
     running_key,
 )
+from jobs.pdf.ocr_sizes import OcrPage, read_ocr_page
+from jobs.pdf.options import ExtractOptions
 from jobs.pdf.title_page import title_page_lines
 
 MAX_SAMPLE_PAGES = 40
@@ -35,6 +47,8 @@ HEADING_SIZE_RATIO = 1.12
 # A title is at least this much bigger than body text.
 TITLE_SIZE_RATIO = 1.25
 MAX_HEADING_CHARS = 160
+# Scanned pages OCRed for a profile that found no text layer.
+MAX_OCR_SAMPLE_PAGES = 2
 
 Style = tuple[float, bool]  # (font size rounded to 0.5 pt, bold)
 
@@ -46,6 +60,15 @@ class DocumentProfile:
     title_style: Style | None = None  # the dominant large text of page 1
     running: frozenset[str] = field(default_factory=frozenset)  # running_key()s of headers/footers
     sampled_pages: int = 0
+    # Scanned pages the profile OCRed: (page, OCR language, reading), for the extraction to reuse.
+    ocr_readings: tuple[tuple[int, str, OcrPage], ...] = ()
+
+    def ocr_reading(self, page: int, language: str) -> OcrPage | None:
+        """The OCR of `page` in `language` if the profile made it."""
+        for number, lang, reading in self.ocr_readings:
+            if number == page and lang == language:
+                return reading
+        return None
 
     def is_heading_style(self, style: Style) -> bool:
         if self.body_size is None:
@@ -157,23 +180,63 @@ def build_profile(stats: _Stats, sampled: int) -> DocumentProfile:
     )
 
 
+def profile_page(number: int, lines: list[Line], page_width: float, page_height: float) -> DocumentProfile:
+    """The profile one page's lines would give on their own (a scanned page
+    with nothing else to go by)."""
+    stats = _Stats()
+    _collect(stats, number, lines, page_width, page_height)
+    return build_profile(stats, 1)
+
+
+def _reads_by_ocr(page: pymupdf.Page, engine: str) -> bool:
+    """For a page without a text layer: whether the extraction OCRs it (as extract_page decides)."""
+    return engine == "OCR" or (engine == "AUTO" and bool(page.get_image_info()))
+
+
 def profile_document(
-    path: str | Path, password: str | None, page_numbers: Sequence[int], keep_open: bool | None = None
+    path: str | Path,
+    password: str | None,
+    page_numbers: Sequence[int],
+    keep_open: bool | None = None,
+    options: ExtractOptions | None = None,
 ) -> DocumentProfile:
     """First pass over (a sample of) the 1-based `page_numbers`; `keep_open` as for
-    `extract_pages` (in a pool process the first chunk then finds the file open)."""
+    `extract_pages` (in a pool process the first chunk then finds the file open).
+
+    With `options`, a sample without any text layer is learnt from OCR instead
+    (see the module docstring); without, scanned pages are left to themselves.
+    """
     pages = sample_pages(page_numbers)
     if 1 not in pages:
         pages = [1, *pages]  # page 1 holds the title even when not processed
+    selected = set(page_numbers)
     stats = _Stats()
+    scans: list[int] = []
+    readings: list[tuple[int, str, OcrPage]] = []
     with open_document(path, password, keep_open) as doc:
         for number in pages:
             if number > doc.page_count:
                 continue
             page = doc.load_page(number - 1)
             lines = page_lines(page.get_text("dict", flags=DICT_FLAGS))
+            if not lines and number in selected:
+                scans.append(number)
             _collect(stats, number, lines, page.rect.width, page.rect.height)
-    return build_profile(stats, len(pages))
+        if options is not None and options.engine in ("AUTO", "OCR") and not stats.chars:
+            for number in scans:
+                page = doc.load_page(number - 1)
+                if not _reads_by_ocr(page, options.engine):
+                    continue
+                reading = read_ocr_page(page, options.ocr_language, DICT_FLAGS)
+                readings.append((number, options.ocr_language, reading))
+                if reading.body_size is not None:
+                    # A page with too little text (a cover) would make its largest line the body size.
+                    _collect(stats, number, list(reading.lines), page.rect.width, page.rect.height)
+                    break
+                if len(readings) >= MAX_OCR_SAMPLE_PAGES:
+                    break
+    profile = build_profile(stats, len(pages))
+    return dataclasses.replace(profile, ocr_readings=tuple(readings)) if readings else profile
 
 
-__all__ = ["DocumentProfile", "profile_document", "sample_pages"]
+__all__ = ["DocumentProfile", "Style", "profile_document", "profile_page", "sample_pages"]

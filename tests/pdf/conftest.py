@@ -51,6 +51,18 @@ def mixed(pdf_dir: Path) -> Generated:
 
 
 @pytest.fixture(scope="session")
+def scanned_report(pdf_dir: Path) -> Generated:
+    path = pdf_dir / "scanned-report.pdf"
+    return Generated(path, generate.scanned_report_pdf(path, dpi=150))
+
+
+@pytest.fixture(scope="session")
+def mixed_report(pdf_dir: Path) -> Generated:
+    path = pdf_dir / "mixed-report.pdf"
+    return Generated(path, generate.mixed_report_pdf(path))
+
+
+@pytest.fixture(scope="session")
 def long_doc(pdf_dir: Path) -> Generated:
     path = pdf_dir / "long.pdf"
     return Generated(path, generate.long_pdf(path, 30))

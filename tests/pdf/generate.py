@@ -495,3 +495,119 @@ def left_title_pdf(path: Path) -> None:
     page.insert_text((LEFT, y + 16), NOTE_HEADING, fontname="hebo", fontsize=12)
     draw_paragraph(page, y + 34, words(701, 90), size=10)
     doc.save(path)
+
+
+# A report set like a word processor's, scanned: a title, headings at two sizes,
+# paragraphs, a bulleted and a numbered list. Blocks as (type, level, text), in
+# reading order; a paragraph's text is its seed's words.
+ScanBlock = tuple[str, int | None, str]
+SCAN_TITLE = "Harbor Survey Report"
+SCAN_PAGES: list[list[ScanBlock]] = [
+    [
+        ("TITLE", None, SCAN_TITLE),
+        ("HEADING", 1, "Introduction"),
+        ("PARAGRAPH", None, "801"),
+        ("HEADING", 2, "Field Methods"),
+        ("PARAGRAPH", None, "802"),
+        ("LIST_ITEM", None, "\u2022 Copper lantern checks"),
+        ("LIST_ITEM", None, "\u2022 Meadow signal tests"),
+        ("LIST_ITEM", None, "\u2022 Orchard pilot review"),
+        ("PARAGRAPH", None, "803"),
+        ("HEADING", 1, "Results"),
+        ("LIST_ITEM", None, "1. Harbor depth measured"),
+        ("LIST_ITEM", None, "2. Beacon range confirmed"),
+        ("LIST_ITEM", None, "3. Willow growth recorded"),
+        ("PARAGRAPH", None, "804"),
+    ],
+    # Only level-2 headings here: their level must come from the whole document.
+    [
+        ("HEADING", 2, "Sampling Notes"),
+        ("PARAGRAPH", None, "805"),
+        ("HEADING", 2, "Open Questions"),
+        ("PARAGRAPH", None, "806"),
+    ],
+]
+_SCAN_SIZES = {"TITLE": 24.0, 1: 18.0, 2: 14.0}
+
+
+def draw_report_blocks(page: pymupdf.Page, blocks: list[ScanBlock], y: float = 80) -> list[ScanBlock]:
+    """Draw `blocks` down the page; returns them with each paragraph's words as its text."""
+    drawn: list[ScanBlock] = []
+    for kind, level, text in blocks:
+        if kind == "PARAGRAPH":
+            ws = words(int(text), 45)
+            y = draw_paragraph(page, y, ws)
+            text = " ".join(ws)
+        elif kind in ("TITLE", "HEADING"):
+            size = _SCAN_SIZES["TITLE" if kind == "TITLE" else level or 1]
+            y += size * 0.7
+            page.insert_text((LEFT, y), text, fontname="hebo", fontsize=size)
+            y += size * 1.1
+        else:  # a list item: its marker at an indent, its text at a hanging indent
+            marker, _, item = text.partition(" ")
+            font = "symb" if marker == "\u2022" else "helv"
+            page.insert_text((LEFT + 10, y), marker, fontname=font, fontsize=BODY)
+            page.insert_text((LEFT + 26, y), item, fontname="helv", fontsize=BODY)
+            y += BODY * 1.6
+            text = item if marker == "\u2022" else text  # a bullet glyph is not content
+        drawn.append((kind, level, text))
+    return drawn
+
+
+def scan_into(doc: pymupdf.Document, source: pymupdf.Page, dpi: int) -> None:
+    """Append `source` to `doc` as an image-only page rendered at `dpi` (a scan)."""
+    pix = source.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY)
+    target = doc.new_page(width=source.rect.width, height=source.rect.height)
+    target.insert_image(target.rect, pixmap=pix)
+
+
+def scanned_report_pdf(path: Path, dpi: int = 200) -> list[list[ScanBlock]]:
+    """SCAN_PAGES drawn, scanned at `dpi`, with no text layer; returns the blocks per page."""
+    src = pymupdf.open()
+    doc = pymupdf.open()
+    drawn = []
+    for blocks in SCAN_PAGES:
+        page = src.new_page(width=A4.width, height=A4.height)
+        drawn.append(draw_report_blocks(page, blocks))
+        scan_into(doc, page, dpi)
+    doc.save(path, garbage=3, deflate=True)
+    return drawn
+
+
+def mixed_report_pdf(path: Path, dpi: int = 200) -> list[list[ScanBlock]]:
+    """Page 1 of SCAN_PAGES with a text layer, then a scanned page with headings
+    at both of page 1's sizes."""
+    src = pymupdf.open()
+    doc = pymupdf.open()
+    text_page = doc.new_page(width=A4.width, height=A4.height)
+    first = draw_report_blocks(text_page, SCAN_PAGES[0])
+    page = src.new_page(width=A4.width, height=A4.height)
+    second = draw_report_blocks(
+        page,
+        [
+            ("HEADING", 1, "Discussion"),
+            ("PARAGRAPH", None, "807"),
+            ("HEADING", 2, "Earlier Surveys"),
+            ("PARAGRAPH", None, "808"),
+        ],
+    )
+    scan_into(doc, page, dpi)
+    doc.save(path, garbage=3, deflate=True)
+    return [first, second]
+
+
+def scanned_plain_pdf(path: Path, dpi: int = 150) -> list[str]:
+    """A scanned page of body text only, in paragraphs with short last lines, in
+    Times (narrower letters, shorter ascenders than Helvetica); returns its words."""
+    src = pymupdf.open()
+    page = src.new_page(width=A4.width, height=A4.height)
+    drawn: list[str] = []
+    y = 80.0
+    for seed, n in ((811, 70), (812, 23), (813, 95), (814, 14), (815, 60)):
+        ws = [w.capitalize() if i % 11 == 0 else w for i, w in enumerate(words(seed, n))]
+        y = draw_paragraph(page, y, ws, font="tiro", size=11.5)
+        drawn.extend(ws)
+    doc = pymupdf.open()
+    scan_into(doc, page, dpi)
+    doc.save(path, garbage=3, deflate=True)
+    return drawn
