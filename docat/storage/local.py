@@ -1,11 +1,12 @@
 """LocalStorage: objects are files under one root folder (embedded mode, `DATA_DIR/files`).
 
 Every blocking call goes through `asyncio.to_thread` so a 25 MiB write never
-stalls the event loop (only `download_to`'s hard link, a few metadata calls,
-is made in place). Writes land in a hidden temp file in the target's folder
-and are renamed into place with `os.replace`, so readers see the whole file or
-nothing, and a failed write leaves nothing behind. Hidden names (leading ".")
-can never be keys, which keeps temp files out of every listing.
+stalls the event loop; only what takes less than the hop itself is done in
+place: `download_to`'s hard link and `put_bytes` of at most 64 KiB. Writes
+land in a hidden temp file in the target's folder and are renamed into place
+with `os.replace`, so readers see the whole file or nothing, and a failed
+write leaves nothing behind. Hidden names (leading ".") can never be keys,
+which keeps temp files out of every listing.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ from docat.storage.protocol import StorageNotFound, StoredObject
 
 # Writes are batched to this size: fewer thread hops than one per upload chunk.
 _WRITE_SIZE = 1024 * 1024
+# Objects up to this size are written in place: a few system calls into the page cache take
+# less than the thread hop (the content files of a short document, health checks).
+_INLINE_WRITE_SIZE = 64 * 1024
 _READ_SIZE = 1024 * 1024
 
 
@@ -160,7 +164,10 @@ class LocalStorage:
         return StoredObject(key=key, size=digest.size, sha256=digest.sha256)
 
     async def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> StoredObject:
-        await asyncio.to_thread(_write_atomically, self.path_of(key), data)
+        if len(data) <= _INLINE_WRITE_SIZE:
+            _write_atomically(self.path_of(key), data)
+        else:
+            await asyncio.to_thread(_write_atomically, self.path_of(key), data)
         return StoredObject(key=key, size=len(data), sha256=hashlib.sha256(data).hexdigest())
 
     # ---- reading -------------------------------------------------------
