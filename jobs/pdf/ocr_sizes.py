@@ -32,13 +32,13 @@ import dataclasses
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import pymupdf
 
 from jobs.pdf.layout import Line, page_lines
 from jobs.pdf.ocr import estimate_confidence, ocr_textpage
 from jobs.pdf.ocr_layout import Row, mark_bullets, page_rows
+from jobs.pdf.ocr_missed import missed_lines
 
 # Sizes within this share of each other are one size.
 SNAP = 0.08
@@ -68,15 +68,12 @@ class OcrPage:
 
 
 def read_ocr_page(page: pymupdf.Page, language: str, flags: int) -> OcrPage:
-    """OCR the page (the one place a page is OCRed): its lines, bullets read back, sizes settled."""
+    """OCR the page (the one place a page is OCRed): its lines, any Tesseract
+    dropped (ocr_missed), bullets read back, sizes settled."""
     textpage = ocr_textpage(page, language, flags)
-    return read_ocr_dict(page.get_text("dict", textpage=textpage))
-
-
-def read_ocr_dict(page_dict: dict[str, Any]) -> OcrPage:
-    """`read_ocr_page` from the OCR text page's `get_text("dict")`."""
-    lines = [dataclasses.replace(ln, bold=False) for ln in mark_bullets(page_lines(page_dict))]
-    return settle_sizes(lines)
+    lines = page_lines(page.get_text("dict", textpage=textpage))
+    lines += missed_lines(page, lines, language, flags)
+    return settle_sizes([dataclasses.replace(ln, bold=False) for ln in mark_bullets(lines)])
 
 
 def settle_sizes(lines: Sequence[Line]) -> OcrPage:
@@ -248,7 +245,6 @@ __all__ = [
     "OCR_HEADING_RATIO",
     "SNAP",
     "OcrPage",
-    "read_ocr_dict",
     "read_ocr_page",
     "settle_sizes",
 ]

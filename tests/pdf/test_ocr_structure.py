@@ -13,8 +13,10 @@ import pytest
 
 from jobs.pdf import extract
 from jobs.pdf.content import ContentBlock
-from jobs.pdf.layout import Line
+from jobs.pdf.layout import DICT_FLAGS, Line, page_lines
+from jobs.pdf.ocr import ocr_textpage
 from jobs.pdf.ocr_layout import glyph_size, mark_bullets
+from jobs.pdf.ocr_missed import missed_bands, missed_lines
 from jobs.pdf.ocr_sizes import OcrPage, read_ocr_page, settle_sizes
 from jobs.pdf.ocr_styles import fit_ocr_page
 from jobs.pdf.options import ExtractOptions
@@ -95,6 +97,22 @@ def test_plain_scanned_text_has_no_headings(scanned: Generated, pdf_dir: Path) -
         assert {b.type for b in content.blocks} == {"PARAGRAPH"}, path
         got = words(" ".join(b.text for b in content.blocks))
         assert in_order_ratio(words(" ".join(expected)), got) >= 0.9
+
+
+def test_a_line_the_page_ocr_dropped_is_read_on_its_own(scanned_report: Generated) -> None:
+    """Tesseract's single-block mode sometimes drops a title; here it is dropped by
+    hand, and found again from the ink no line covers."""
+    with pymupdf.open(scanned_report.path) as doc:
+        page = doc[0]
+        textpage = ocr_textpage(page, "eng", DICT_FLAGS)
+        lines = page_lines(page.get_text("dict", textpage=textpage))
+        assert not missed_bands(page, lines)
+        title = [ln for ln in lines if in_order_ratio(words(generate.SCAN_TITLE), words(ln.text)) >= 0.6]
+        assert len(title) == 1
+        rest = [ln for ln in lines if ln is not title[0]]
+        found = missed_lines(page, rest, "eng", DICT_FLAGS)
+    assert [ln.text for ln in found] == [title[0].text]
+    assert found[0].bbox == pytest.approx(title[0].bbox, abs=1.5)
 
 
 def test_ocr_noise_from_an_image_is_no_heading() -> None:
