@@ -84,8 +84,7 @@ def settle_sizes(lines: Sequence[Line]) -> OcrPage:
     sizes, body = _settle(rows)
     out: list[Line | None] = list(lines)
     for row, size in zip(rows, sizes, strict=True):
-        pieces = [lines[i] for i in row.members]
-        if body is not None and size > body and len(pieces) > 1:
+        if body is not None and size > body and len(row.members) > 1:
             out[row.members[0]] = Line(row.text, row.bbox, size, False)
             for i in row.members[1:]:
                 out[i] = None

@@ -89,6 +89,18 @@ def test_a_scanned_page_takes_the_heading_sizes_of_the_text_pages(mixed_report: 
     assert_blocks([b for b in content.blocks if b.page == 2], second, 2)
 
 
+def test_ocr_of_text_pages_finds_the_text_layer_structure(report: Generated) -> None:
+    """Engine OCR on a digital document: OCR sizes land on the text layer's styles."""
+
+    def structure(engine: str) -> list[tuple[int, str, int | None]]:
+        content = run_pipeline(report.path, ExtractOptions(engine=engine, pages=(1, 3)))
+        return [
+            (b.page, b.type, b.level) for b in content.blocks if b.type in (*STRUCTURE, "HEADER", "FOOTER")
+        ]
+
+    assert structure("OCR") == structure("TEXT")
+
+
 def test_plain_scanned_text_has_no_headings(scanned: Generated, pdf_dir: Path) -> None:
     times = pdf_dir / "scanned-times.pdf"
     drawn = generate.scanned_plain_pdf(times)
