@@ -26,6 +26,12 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
     url = settings.db_url
     if url.startswith("sqlite://"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if "?" not in url:
+            # Tortoise opens SQLite in WAL mode. There, synchronous=NORMAL is SQLite's own
+            # advice: no corruption and nothing lost when the process dies; only the last
+            # commits may be lost if the machine loses power. FULL fsyncs every commit,
+            # ~0.4 ms each (3 ms on a busy disk), on a job's every state change.
+            url += "?synchronous=NORMAL"
     return {
         "connections": {"default": url},
         "apps": {

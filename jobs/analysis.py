@@ -75,7 +75,9 @@ def analyze_pdf(
         pages = select_pages(inspection, ExtractOptions(pages=selected))
     except (PageRangeError, BadUserInput):  # the job raises it again from its own parse
         return Analysis(inspection)
-    profile = profile_document(path, password, pages)
+    # With the job's options a scanned document learns its heading sizes from one OCR
+    # reading, which the extraction then reuses (jobs.pdf.profile).
+    profile = profile_document(path, password, pages, None, options)
     if options is None or options.engine not in _ENGINES_EXTRACTED_HERE:
         return Analysis(inspection, pages, profile)
     options = dataclasses.replace(options, pages=selected)

@@ -246,7 +246,9 @@ class DocumentJob:
                 check_language(ocr_language)  # BAD_USER_INPUT before any extraction
             profile = analysis.profile_for(pages)
             if profile is None:
-                profile = await pool.run(profile_document, str(source), password, pages)
+                profile = await pool.run(
+                    profile_document, str(source), password, pages, None, extract_options
+                )
             if (document.page_count, document.pdf_type) != (inspection.page_count, inspection.pdf_type):
                 # The upload stored what it found in this same file; rows made otherwise differ.
                 await Document.filter(id=document.id, run=self.run_number).update(
