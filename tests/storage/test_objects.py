@@ -50,11 +50,10 @@ async def test_a_download_keeps_what_it_got(storage: Storage, tmp_path: Path) ->
 
 
 async def test_a_download_copies_where_it_cannot_link(
-    storage: Storage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Local storage links within one file system; elsewhere (here: links refused) it copies."""
-    if not isinstance(storage, LocalStorage):
-        pytest.skip("local storage only")
+    storage = LocalStorage(tmp_path / "files")
 
     def refuse(source: object, target: object) -> None:
         raise OSError(errno.EXDEV, "Invalid cross-device link")
