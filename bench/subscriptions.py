@@ -16,10 +16,11 @@ Each event carries its publish time (time.time()) and a sequence number in `mess
 the client's time.time() at receipt minus that (one machine, one clock). It is a 2-core machine
 shared by the server, Redis, the publisher and the clients: numbers are upper bounds.
 
-Measured here (defaults: 1,000 subscribers, 100 dashboards, 30 s; machine load ~2 from others):
-(a) 60,000 deliveries, none missed, latency p50 0.65 ms / p99 6.2 ms / max 23 ms, server CPU
-~195 us per delivery, RSS +63 MiB per 1,000 idle subscriptions and flat while events flow;
-(b) 150,000 deliveries, none missed, p50 7.5 ms / p99 14.7 ms, ~110 us per delivery. Before
+Measured here (defaults: 1,000 subscribers, 100 dashboards, 30 s; bench/results.md of 2026-11-28,
+machine load ~1.5 from others): (a) 60,000 deliveries, none missed, latency p50 0.8 ms / p99 3.6 ms /
+max 12 ms, server CPU ~230 us per delivery (its CPU over the run, pings and connections included),
+RSS +65 MiB per 1,000 idle subscriptions and flat while events flow; (b) 150,000 deliveries, none
+missed, p50 7.2 ms / p99 18.7 ms, ~130 us per delivery. Before
 graphql_api/execution.py (graphql-core's per-event leak) (a) had p99 0.6 s: full GCs.
 """
 
