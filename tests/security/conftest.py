@@ -11,6 +11,7 @@ import hashlib
 import random
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextvars import ContextVar
 from typing import Any
 
 import httpx
@@ -139,6 +140,13 @@ class QueryCounter:
         return len(self.statements)
 
 
+# Set in the test's context only: the app's background tasks (the recovery sweep, jobs other
+# tests left running) were started before it and do not see it, so their statements are not
+# counted; the request runs in the test's task (httpx's ASGI transport) and the tasks it starts
+# inherit the context, so everything the request sends is.
+_ACTIVE_COUNTER: ContextVar[QueryCounter | None] = ContextVar("docat_test_query_counter", default=None)
+
+
 @pytest.fixture
 def count_queries(app: Starlette, monkeypatch: pytest.MonkeyPatch) -> Iterator[QueryCounter]:
     counter = QueryCounter()
@@ -147,8 +155,14 @@ def count_queries(app: Starlette, monkeypatch: pytest.MonkeyPatch) -> Iterator[Q
         original = getattr(client_class, name)
 
         def counting(self: Any, query: str, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
-            counter.statements.append(query)
+            if _ACTIVE_COUNTER.get() is counter:
+                counter.statements.append(query)
             return _original(self, query, *args, **kwargs)
 
         monkeypatch.setattr(client_class, name, counting)
+    token = _ACTIVE_COUNTER.set(counter)
     yield counter
+    try:
+        _ACTIVE_COUNTER.reset(token)
+    except ValueError:  # torn down in another context than it was set up in
+        _ACTIVE_COUNTER.set(None)

@@ -42,6 +42,8 @@ async def statements_for(client: GraphQLClient, counter: QueryCounter, query: st
     counter.statements.clear()
     result = await client.execute(query, {"n": n}, token=token)
     result.ok()
+    # A request that reads nothing would make every comparison here pass: the counter must see it.
+    assert counter.count > 0, "no statement was counted"
     return counter.count
 
 
@@ -112,6 +114,8 @@ async def statements_for_search(
     counter.statements.clear()
     result = (await client.execute(USER_LIMITS, {"s": search, "n": n}, token=token)).ok()
     assert len(result["users"]["edges"]) == n
+    # A request that reads nothing would make every comparison here pass: the counter must see it.
+    assert counter.count > 0, "no statement was counted"
     return counter.count
 
 
