@@ -13,8 +13,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 import pytest
+from arq.constants import health_check_key_suffix, in_progress_key_prefix, job_key_prefix
 from starlette.applications import Starlette
 
+from docat.queue import ArqQueue
 from docat.resources import Resources
 from docat.storage import document_key
 from graphql_api.relay import from_global_id
@@ -119,3 +121,23 @@ async def make_document(
         .exclude(status__in=TERMINAL_STATUSES)
         .update(status=JobStatus.CANCELLED, credits_reserved=0)
     )
+
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+async def arq_queue(resources: Resources) -> AsyncIterator[ArqQueue]:
+    """An ArqQueue on the shared Redis under a queue name of its own; its keys are deleted after."""
+    settings = resources.settings.model_copy(
+        update={"redis_url": REDIS_URL, "queue_name": f"docat-test:{uuid.uuid4().hex}"}
+    )
+    queue = await ArqQueue.open(settings)
+    try:
+        yield queue
+    finally:
+        redis, name = queue.redis, queue.queue_name
+        ids = [i.decode() for i in await redis.zrange(name, 0, -1)]
+        keys = [job_key_prefix + i for i in ids] + [in_progress_key_prefix + i for i in ids]
+        await redis.delete(name, name + health_check_key_suffix, *keys)
+        await queue.close()

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
-from arq.constants import in_progress_key_prefix, job_key_prefix
 from arq.jobs import Job, JobStatus
 from arq.worker import Retry
 
@@ -20,23 +17,6 @@ from models import Document
 from models import JobStatus as DocStatus
 from tests.jobs import pdfs
 from tests.jobs.conftest import eventually
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-@pytest.fixture
-async def arq_queue(resources: Resources) -> AsyncIterator[ArqQueue]:
-    settings = resources.settings.model_copy(
-        update={"redis_url": REDIS_URL, "queue_name": f"docat-test:{uuid.uuid4().hex}"}
-    )
-    queue = await ArqQueue.open(settings)
-    try:
-        yield queue
-    finally:
-        ids = [i.decode() for i in await queue.redis.zrange(queue.queue_name, 0, -1)]
-        keys = [job_key_prefix + i for i in ids] + [in_progress_key_prefix + i for i in ids]
-        await queue.redis.delete(queue.queue_name, *keys)
-        await queue.close()
 
 
 async def job_info(queue: ArqQueue, document_id: uuid.UUID, run: int) -> Any:

@@ -14,15 +14,13 @@ from typing import Any
 
 import pytest
 from arq.connections import RedisSettings
-from arq.constants import health_check_key_suffix, job_key_prefix, retry_key_prefix
+from arq.constants import retry_key_prefix
 from arq.worker import func
 
 from docat.queue import JOB_FUNCTION, ArqQueue, job_id
-from docat.resources import Resources
 from jobs.wakeup import WakingWorker
-from tests.jobs.conftest import eventually
+from tests.jobs.conftest import REDIS_URL, eventually
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 POLL_DELAY = 120.0
 WAIT = 30.0
 
@@ -42,32 +40,17 @@ class Recorder:
         await self.gate.wait()
 
 
-@pytest.fixture
-async def queue(resources: Resources) -> AsyncIterator[ArqQueue]:
-    settings = resources.settings.model_copy(
-        update={"redis_url": REDIS_URL, "queue_name": f"docat-test:{uuid.uuid4().hex}"}
-    )
-    arq_queue = await ArqQueue.open(settings)
-    try:
-        yield arq_queue
-    finally:
-        redis, name = arq_queue.redis, arq_queue.queue_name
-        ids = [i.decode() for i in await redis.zrange(name, 0, -1)]
-        await redis.delete(name, name + health_check_key_suffix, *(job_key_prefix + i for i in ids))
-        await arq_queue.close()
-
-
 StartWorker = Callable[..., Awaitable[WakingWorker]]
 
 
 @pytest.fixture
-async def start_worker(queue: ArqQueue) -> AsyncIterator[StartWorker]:
+async def start_worker(arq_queue: ArqQueue) -> AsyncIterator[StartWorker]:
     started: list[tuple[WakingWorker, asyncio.Task[None], Recorder]] = []
 
     async def start(job: Recorder, *, max_jobs: int = 10, poll_delay: float = POLL_DELAY) -> WakingWorker:
         worker = WakingWorker(
             functions=[func(job.run, name=JOB_FUNCTION)],
-            queue_name=queue.queue_name,
+            queue_name=arq_queue.queue_name,
             redis_settings=RedisSettings.from_dsn(REDIS_URL),
             poll_delay=poll_delay,
             max_jobs=max_jobs,
@@ -89,7 +72,7 @@ async def start_worker(queue: ArqQueue) -> AsyncIterator[StartWorker]:
             await task
         await worker.close()
         if job.job_ids:
-            await queue.redis.delete(*(retry_key_prefix + i for i in job.job_ids))
+            await arq_queue.redis.delete(*(retry_key_prefix + i for i in job.job_ids))
 
 
 async def _true_if(condition: bool) -> bool | None:
@@ -97,39 +80,39 @@ async def _true_if(condition: bool) -> bool | None:
 
 
 async def test_a_queued_job_starts_without_waiting_for_the_poll(
-    queue: ArqQueue, start_worker: StartWorker
+    arq_queue: ArqQueue, start_worker: StartWorker
 ) -> None:
     job = Recorder()
     await start_worker(job)
     document = uuid.uuid4()
-    await queue.enqueue(document, 0)
+    await arq_queue.enqueue(document, 0)
     await eventually(lambda: _true_if(str(document) in job.started), WAIT)
 
 
 async def test_a_full_worker_takes_the_next_job_when_one_ends(
-    queue: ArqQueue, start_worker: StartWorker
+    arq_queue: ArqQueue, start_worker: StartWorker
 ) -> None:
     job = Recorder()
     job.gate.clear()
     await start_worker(job, max_jobs=1)
     first, second = uuid.uuid4(), uuid.uuid4()
-    await queue.enqueue(first, 0)
+    await arq_queue.enqueue(first, 0)
     await eventually(lambda: _true_if(job.started == [str(first)]), WAIT)
-    await queue.enqueue(second, 0)  # heard, but no free slot: it stays queued
+    await arq_queue.enqueue(second, 0)  # heard, but no free slot: it stays queued
     await asyncio.sleep(0.5)
-    assert job.started == [str(first)] and await queue.depth() == 2
+    assert job.started == [str(first)] and await arq_queue.depth() == 2
     job.gate.set()  # the first ends: its slot frees, the worker looks again at once
     await eventually(lambda: _true_if(job.started == [str(first), str(second)]), WAIT)
 
 
 async def test_a_job_queued_without_a_wake_up_still_runs_at_the_poll(
-    queue: ArqQueue, start_worker: StartWorker
+    arq_queue: ArqQueue, start_worker: StartWorker
 ) -> None:
     """The poll stays the fallback: a job queued by something that does not publish."""
     job = Recorder()
     await start_worker(job, poll_delay=0.2)
     document = uuid.uuid4()
-    await queue.redis.enqueue_job(
-        JOB_FUNCTION, str(document), 0, _job_id=job_id(document, 0), _queue_name=queue.queue_name
+    await arq_queue.redis.enqueue_job(
+        JOB_FUNCTION, str(document), 0, _job_id=job_id(document, 0), _queue_name=arq_queue.queue_name
     )
     await eventually(lambda: _true_if(str(document) in job.started), WAIT)
