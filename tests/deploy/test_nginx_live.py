@@ -20,19 +20,17 @@ import re
 import shutil
 import subprocess
 import time
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import TEST_SECRET
 from tests.fixtures.databases import create_postgres_database, drop_postgres_database
 from tests.fixtures.graphql_client import GraphQLClient
 from tests.fixtures.redis_server import RedisServer, free_port
 from tests.jobs import pdfs
-from tests.jobs.services import ProductionStack
+from tests.jobs.services import ProductionStack, production_env
 from tests.subscriptions.job_streams import gql_job_progress
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "nginx.conf.template"
@@ -80,17 +78,13 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple
     database_url = await create_postgres_database()
     redis = RedisServer(folder)
     redis.start()
-    env = {
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis.url,
-        "SECRET_KEY": TEST_SECRET,
-        "QUEUE_NAME": f"docat-test:{uuid.uuid4().hex}",
-        "PDF_PROCESSES": "1",
-        "WORKER_METRICS_PORT": "0",
-        "MAX_UPLOAD_MB": str(MAX_UPLOAD_MB),
+    env = production_env(
+        database_url,
+        redis.url,
+        MAX_UPLOAD_MB=str(MAX_UPLOAD_MB),
         # Replicas on one machine share the files folder (S3 in a real deployment).
-        "DATA_DIR": str(folder / "data"),
-    }
+        DATA_DIR=str(folder / "data"),
+    )
     production = ProductionStack(folder, env)
     try:
         production.migrate()

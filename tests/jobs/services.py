@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -73,6 +74,23 @@ class Service:
             pass
         self.process.wait(timeout=STOP_WAIT)
         self._log.close()
+
+
+def production_env(database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
+    """What every production-mode stack of the tests sets: its database, a Redis, the test
+    secret, a queue name of its own (Redis may be shared), one PDF process, no worker
+    metrics port (several workers on one machine), plus `extra`."""
+    from tests.conftest import TEST_SECRET
+
+    return {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": TEST_SECRET,
+        "QUEUE_NAME": f"docat-test:{uuid.uuid4().hex}",
+        "PDF_PROCESSES": "1",
+        "WORKER_METRICS_PORT": "0",
+        **extra,
+    }
 
 
 class ProductionStack:

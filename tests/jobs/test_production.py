@@ -31,7 +31,7 @@ from tests.fixtures.redis_server import RedisServer
 from tests.fixtures.s3_server import s3_admin_client, s3_settings
 from tests.jobs import pdfs
 from tests.jobs.conftest import CANCEL, DOCUMENT, UPLOAD, eventually, uuid_of
-from tests.jobs.services import ProductionStack, Service
+from tests.jobs.services import ProductionStack, Service, production_env
 
 ADMIN_EMAIL = "ops-admin@example.com"
 ADMIN_PASSWORD = "correct horse battery staple"
@@ -79,21 +79,17 @@ async def stack(tmp_path_factory: pytest.TempPathFactory, s3_endpoint: str) -> A
     s3.create_bucket(Bucket=bucket)
     redis = RedisServer(folder)
     redis.start()
-    env = {
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis.url,
-        "SECRET_KEY": TEST_SECRET,
-        "QUEUE_NAME": f"docat-test:{uuid.uuid4().hex}",
-        # One PDF process per worker: jobs take long enough to be killed in the middle.
-        "PDF_PROCESSES": "1",
-        "WORKER_MAX_JOBS": "2",
-        "WORKER_METRICS_PORT": "0",
+    # One PDF process per worker (production_env): jobs take long enough to be killed in the middle.
+    env = production_env(
+        database_url,
+        redis.url,
+        WORKER_MAX_JOBS="2",
         # Low enough that a killed worker's job is taken over soon, high enough that a live
         # worker on a busy test machine is never mistaken for a dead one.
-        "JOB_STALE_SECONDS": "8",
-        "RECOVERY_INTERVAL_SECONDS": "1",
+        JOB_STALE_SECONDS="8",
+        RECOVERY_INTERVAL_SECONDS="1",
         **{key.upper(): str(value) for key, value in s3_settings(bucket, s3_endpoint).items()},
-    }
+    )
     production = ProductionStack(folder, env)
     try:
         production.migrate()

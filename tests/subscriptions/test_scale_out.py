@@ -9,7 +9,6 @@ Ground truth is this test's own bus subscription on Redis, like a third API inst
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -21,11 +20,10 @@ from redis import asyncio as aioredis
 from docat.events import open_event_bus, user_channel
 from docat.settings import load_settings
 from graphql_api.relay import from_global_id
-from tests.conftest import TEST_SECRET
 from tests.fixtures.databases import create_postgres_database, drop_postgres_database
 from tests.fixtures.graphql_client import GraphQLClient
 from tests.jobs import pdfs
-from tests.jobs.services import ProductionStack
+from tests.jobs.services import ProductionStack, production_env
 
 from .conftest import FAST_REDIS, MY_JOBS, SHARED_REDIS_URL, wait_until
 from .job_streams import (
@@ -60,14 +58,7 @@ class Deployment:
 async def deployment(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Deployment]:
     folder = tmp_path_factory.mktemp("scale-out")
     database_url = await create_postgres_database()
-    env = {
-        "DATABASE_URL": database_url,
-        "REDIS_URL": SHARED_REDIS_URL,
-        "QUEUE_NAME": f"docat-test:{uuid.uuid4().hex}",  # the shared Redis: a queue of our own
-        "SECRET_KEY": TEST_SECRET,
-        "PDF_PROCESSES": "1",
-        "WORKER_METRICS_PORT": "0",
-    }
+    env = production_env(database_url, SHARED_REDIS_URL)  # the shared Redis: a queue of our own
     stack = ProductionStack(folder, env)
     try:
         await asyncio.to_thread(stack.migrate)
