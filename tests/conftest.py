@@ -8,7 +8,6 @@ database created for the session and dropped afterwards.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -24,7 +23,6 @@ from tests.fixtures.graphql_client import GraphQLClient, unique_email
 pytest_plugins = ["tests.fixtures.s3_server", "tests.fixtures.fake_llm"]
 
 BACKENDS = ("sqlite", "postgres")
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "sample-files"
 TEST_SECRET = "test-secret-key-not-for-production-0123456789"
 
 

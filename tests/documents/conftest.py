@@ -26,11 +26,8 @@ from graphql_api.relay import from_global_id
 from jobs.pdf.content import ContentBlock, ContentMetadata, ExtractedContent, TableData
 from jobs.pdf.markdown import to_markdown, to_text
 from models import Document, DocumentPage, JobStage, JobStatus, ProviderKey, User
+from tests.fixtures.corpus import CORPUS, ENCRYPTED_PDF
 from tests.fixtures.graphql_client import GraphQLClient, GraphQLResult
-
-CORPUS = Path("/work/shared/corpus/sample-files")
-ENCRYPTED_PDF = CORPUS / "005-libreoffice-writer-password" / "libreoffice-writer-password.pdf"
-ENCRYPTED_PASSWORD = "openpassword"
 
 DOCUMENT_FIELDS = """
   id filename status stage progress sizeBytes sha256 pageCount pdfType cached creditsUsed

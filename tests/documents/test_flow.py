@@ -10,8 +10,9 @@ import httpx
 
 from docat.resources import Resources
 from models import TERMINAL_STATUSES, CreditLog, Document, User
-from tests.documents.conftest import ENCRYPTED_PASSWORD, text_pdf, uploaded
+from tests.documents.conftest import text_pdf, uploaded
 from tests.documents.test_results import results
+from tests.fixtures.corpus import ENCRYPTED_PASSWORD
 from tests.fixtures.graphql_client import GraphQLClient
 
 # A bound on waiting for a job, not a performance assertion.

@@ -17,10 +17,10 @@ from typing import Any
 from docat.resources import Resources
 from docat.storage import document_key
 from models import Document, JobStatus, ProcessingLog
+from tests.fixtures.corpus import CORPUS, ENCRYPTED_PDF
 from tests.jobs.conftest import wait_terminal
 
-CORPUS = Path("/work/shared/corpus/sample-files")
-ENCRYPTED = CORPUS / "005-libreoffice-writer-password" / "libreoffice-writer-password.pdf"
+ENCRYPTED = ENCRYPTED_PDF
 ENCRYPTED_PASSWORD = "openpassword"
 
 

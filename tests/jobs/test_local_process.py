@@ -15,12 +15,11 @@ from docat.settings import Settings, load_settings
 from jobs.local_process import process_file
 from jobs.pdf.options import ExtractOptions
 from jobs.pdf.pipeline import run_pipeline
+from tests.fixtures.corpus import ENCRYPTED_PDF
 from tests.fixtures.fake_llm import FakeLLM
 from tests.jobs import pdfs
 
-ENCRYPTED = Path(
-    "/work/shared/corpus/sample-files/005-libreoffice-writer-password/libreoffice-writer-password.pdf"
-)
+ENCRYPTED = ENCRYPTED_PDF
 ROOT = Path(__file__).resolve().parents[2]
 CLI_WAIT = 120
 

@@ -10,10 +10,6 @@ import pytest
 
 from tests.pdf import generate
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "sample-files"
-if not CORPUS.is_dir():  # the repo may be checked out elsewhere
-    CORPUS = Path("/work/shared/corpus/sample-files")
-
 
 @dataclass
 class Generated:

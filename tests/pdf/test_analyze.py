@@ -7,7 +7,8 @@ import pytest
 
 from jobs.pdf.analyze import inspect_pdf, meaningful_title
 from jobs.pdf.errors import EncryptedPdf, InvalidPdf
-from tests.pdf.conftest import CORPUS, Generated
+from tests.fixtures.corpus import CORPUS
+from tests.pdf.conftest import Generated
 
 PASSWORD_PDF = CORPUS / "005-libreoffice-writer-password" / "libreoffice-writer-password.pdf"
 

@@ -22,8 +22,9 @@ from jobs.pdf.ocr_styles import fit_ocr_page
 from jobs.pdf.options import ExtractOptions
 from jobs.pdf.pipeline import run_pipeline
 from jobs.pdf.profile import DocumentProfile, profile_document
+from tests.fixtures.corpus import CORPUS
 from tests.pdf import generate
-from tests.pdf.conftest import CORPUS, Generated
+from tests.pdf.conftest import Generated
 from tests.pdf.wordmatch import in_order_ratio
 
 STRUCTURE = ("TITLE", "HEADING", "LIST_ITEM")

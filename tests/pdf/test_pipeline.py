@@ -16,7 +16,8 @@ from jobs.pdf.options import ExtractOptions
 from jobs.pdf.pipeline import assemble, plan_chunks, run_pipeline
 from jobs.pdf.profile import profile_document, sample_pages
 from jobs.pdf.render import render_page_png
-from tests.pdf.conftest import CORPUS, Generated
+from tests.fixtures.corpus import CORPUS
+from tests.pdf.conftest import Generated
 from tests.pdf.test_analyze import PASSWORD_PDF
 
 
