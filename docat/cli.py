@@ -10,6 +10,7 @@ from pathlib import Path
 
 from docat.errors import DocatError
 from docat.settings import ConfigurationError, Settings, load_settings
+from jobs.pdf.errors import PdfError
 
 DESCRIPTION = """PDF Docat: a PDF processing service with a GraphQL API.
 
@@ -173,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args, settings) or 0)
     except ConfigurationError as exc:
         return _fail(str(exc))
-    except DocatError as exc:
+    except (DocatError, PdfError) as exc:
         print(f"{exc.code}: {exc.message}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

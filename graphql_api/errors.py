@@ -15,6 +15,7 @@ from strawberry.extensions import MaskErrors
 
 from docat import metrics
 from docat.errors import DocatError
+from jobs.pdf.errors import PdfError
 
 INTERNAL_MESSAGE = "Internal server error"
 
@@ -22,7 +23,7 @@ INTERNAL_MESSAGE = "Internal server error"
 def client_error(error: GraphQLError) -> GraphQLError:
     """The error as a client may see it, with `extensions.code` always set."""
     original = error.original_error
-    if isinstance(original, DocatError):
+    if isinstance(original, DocatError | PdfError):
         return error
     if isinstance(original, GraphQLError):
         return client_error(original)

@@ -29,6 +29,7 @@ from graphql_api.observability import ObservabilityExtension
 from graphql_api.users.mutations import UserMutations
 from graphql_api.users.queries import UserQueries
 from graphql_api.users.types import UserType
+from jobs.pdf.errors import PdfError
 
 log = logging.getLogger("docat.graphql")
 
@@ -43,7 +44,7 @@ class DocatSchema(strawberry.Schema):
         unexpected = []
         for error in errors:
             original = error.original_error
-            if original is None or isinstance(original, DocatError):
+            if original is None or isinstance(original, DocatError | PdfError):
                 code = (error.extensions or {}).get("code", "BAD_USER_INPUT")
                 log.info("GraphQL request refused: %s: %s", code, error.message)
             else:

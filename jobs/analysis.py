@@ -28,10 +28,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from docat.errors import BadUserInput
 from jobs.extraction import chunk_pages, needs_ocr
 from jobs.pdf.analyze import PdfInspection, inspect_pdf
 from jobs.pdf.content import PageContent
+from jobs.pdf.errors import BadPdfOptions
 from jobs.pdf.extract import extract_pages
 from jobs.pdf.options import ExtractOptions, PageRangeError, parse_page_ranges
 from jobs.pdf.pipeline import select_pages
@@ -73,7 +73,7 @@ def analyze_pdf(
     try:
         selected = parse_page_ranges(pages_spec, inspection.page_count)
         pages = select_pages(inspection, ExtractOptions(pages=selected))
-    except (PageRangeError, BadUserInput):  # the job raises it again from its own parse
+    except (PageRangeError, BadPdfOptions):  # the job raises it again from its own parse
         return Analysis(inspection)
     # With the job's options a scanned document learns its heading sizes from one OCR
     # reading, which the extraction then reuses (jobs.pdf.profile).

@@ -58,6 +58,7 @@ from jobs.outcome import RunEnd, end_run
 from jobs.pages import PageStore
 from jobs.pdf.analyze import PdfInspection
 from jobs.pdf.content import ExtractedContent, PageContent
+from jobs.pdf.errors import PdfError
 from jobs.pdf.ocr import check_language
 from jobs.pdf.options import ENGINES, ExtractOptions, PageRangeError, parse_page_ranges
 from jobs.pdf.pipeline import select_pages
@@ -422,7 +423,7 @@ class DocumentJob:
         else:
             failure = failure_of(exc)
             code, message = failure.code, failure.message
-            if code == "INTERNAL" and not isinstance(exc, DocatError):
+            if code == "INTERNAL" and not isinstance(exc, DocatError | PdfError):
                 logger.exception("document %s failed", self.document_id)
             else:
                 logger.warning("document %s failed: %s: %s", self.document_id, code, message)

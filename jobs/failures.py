@@ -1,7 +1,8 @@
 """The one place that maps what a job raised to how the job ends.
 
     transient  storage, database, Redis or pool trouble: run again later (same run), bounded
-    DocatError its contract code and message (PdfError, BadUserInput, ProviderError...)
+    DocatError its contract code and message (BadUserInput, ProviderError...), and so does
+               the pure pipeline's PdfError (INVALID_PDF, ENCRYPTED_PDF, TOO_MANY_PAGES...)
     anything   INTERNAL with a generic message; the traceback goes to the server log only
 
 Bad input is never retried: the same bytes fail the same way. Provider errors
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from docat.errors import DocatError
 from docat.process_pool import PoolBroken
 from docat.storage import StorageUnavailable
+from jobs.pdf.errors import PdfError
 
 INTERNAL_MESSAGE = "processing failed because of an internal error"
 
@@ -59,7 +61,7 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
 def _is_transient_one(exc: BaseException) -> bool:
     if isinstance(exc, StorageUnavailable | PoolBroken):
         return True
-    if isinstance(exc, DocatError):
+    if isinstance(exc, DocatError | PdfError):
         return False  # bad input, a missing file, a provider that gave up
     if isinstance(exc, ConnectionError | TimeoutError):
         return True
@@ -87,7 +89,7 @@ def _is_s3_server_error(exc: BaseException) -> bool:
 def is_transient(exc: BaseException) -> bool:
     """True when running the same job again later may well succeed."""
     for link in _chain(exc):
-        if isinstance(link, DocatError) and not isinstance(link, StorageUnavailable):
+        if isinstance(link, DocatError | PdfError) and not isinstance(link, StorageUnavailable):
             return False  # an explicit verdict wins over the I/O error it wraps
         if _is_transient_one(link):
             return True
@@ -96,6 +98,6 @@ def is_transient(exc: BaseException) -> bool:
 
 def failure_of(exc: BaseException) -> Failure:
     """The code and message a FAILED document shows (never a traceback or SQL)."""
-    if isinstance(exc, DocatError):
+    if isinstance(exc, DocatError | PdfError):
         return Failure(exc.code, exc.message)
     return Failure("INTERNAL", INTERNAL_MESSAGE)

@@ -8,6 +8,7 @@ cache, the prompts and the stored metadata all see one spelling per language.
 from __future__ import annotations
 
 from docat.errors import BadUserInput
+from jobs.pdf.translate_render import RTL_LANGUAGES
 
 # Code -> English name (the name goes into prompts: models follow names better than codes).
 SUPPORTED_LANGUAGES: dict[str, str] = {
@@ -61,7 +62,6 @@ SUPPORTED_LANGUAGES: dict[str, str] = {
 }
 
 # Written right to left: the renderer aligns and orders these lines accordingly.
-RTL_LANGUAGES: frozenset[str] = frozenset({"ar", "he", "fa", "ur"})
 
 _BY_LOWER: dict[str, str] = {code.lower(): code for code in SUPPORTED_LANGUAGES}
 # Common spellings people type for a supported language.

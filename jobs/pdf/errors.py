@@ -1,20 +1,30 @@
-"""Errors the PDF pipeline raises (see docat.errors for the whole tree).
+"""Errors the PDF pipeline raises, each keyed by a contract code.
 
     PdfError
     ├── InvalidPdf       INVALID_PDF     not a PDF, empty, truncated, unreadable
     ├── EncryptedPdf     ENCRYPTED_PDF   no password or the wrong one
-    └── TooManyPages     TOO_MANY_PAGES  over the caller's page limit
+    ├── TooManyPages     TOO_MANY_PAGES  over the caller's page limit
+    └── BadPdfOptions    BAD_USER_INPUT  options that do not fit this file (pages past the end, ...)
 
-None of them is retryable: the same bytes fail the same way.
+None of them is retryable: the same bytes fail the same way. The pipeline is pure, so
+these do not derive from docat.errors.DocatError; they have its shape (`code`, `message`,
+`extensions`), and the places that map errors to clients (graphql_api.errors,
+jobs.failures, the CLI) take `DocatError | PdfError` alike.
 """
 
 from __future__ import annotations
 
-from docat.errors import DocatError
+from typing import Any, ClassVar
 
 
-class PdfError(DocatError):
-    code = "INVALID_PDF"
+class PdfError(Exception):
+    code: ClassVar[str] = "INVALID_PDF"
+    retryable: ClassVar[bool] = False
+
+    def __init__(self, message: str, **extensions: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extensions: dict[str, Any] = {"code": self.code, **extensions}
 
 
 class InvalidPdf(PdfError):
@@ -27,3 +37,7 @@ class EncryptedPdf(PdfError):
 
 class TooManyPages(PdfError):
     code = "TOO_MANY_PAGES"
+
+
+class BadPdfOptions(PdfError):
+    code = "BAD_USER_INPUT"

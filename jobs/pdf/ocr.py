@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pymupdf
 
-from docat.errors import BadUserInput
+from jobs.pdf.errors import BadPdfOptions
 
 OCR_DPI = 300  # Tesseract is trained on ~300 dpi scans
 
@@ -33,7 +33,7 @@ _TESSDATA_GLOBS = (
 _WORDLIKE = re.compile(r"^[(\[\"'\u2018\u201c]*[\w][\w'\u2019.,\-/%&]*[)\]\"'\u2019\u201d.,;:!?%]*$")
 
 
-class OcrUnavailable(BadUserInput):
+class OcrUnavailable(BadPdfOptions):
     """Tesseract or one of the requested languages is not installed."""
 
 

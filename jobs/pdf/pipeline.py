@@ -15,10 +15,9 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, as_completed
 from pathlib import Path
 
-from docat.errors import BadUserInput
 from jobs.pdf.analyze import PdfInspection, inspect_document, open_pdf
 from jobs.pdf.content import ContentMetadata, ExtractedContent, PageContent
-from jobs.pdf.errors import TooManyPages
+from jobs.pdf.errors import BadPdfOptions, TooManyPages
 from jobs.pdf.extract import extract_pages
 from jobs.pdf.ocr import check_language
 from jobs.pdf.options import ExtractOptions
@@ -90,7 +89,7 @@ def select_pages(
     pages = list(options.pages) if options.pages else list(range(1, inspection.page_count + 1))
     beyond = [p for p in pages if p > inspection.page_count]
     if beyond:
-        raise BadUserInput(f"page {beyond[0]} is past the last page ({inspection.page_count})")
+        raise BadPdfOptions(f"page {beyond[0]} is past the last page ({inspection.page_count})")
     if max_pages is not None and len(pages) > max_pages:
         raise TooManyPages(f"{len(pages)} pages to process; the limit is {max_pages}")
     return pages

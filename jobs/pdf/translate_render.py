@@ -33,11 +33,13 @@ from pathlib import Path
 
 import pymupdf
 
-from jobs.llm.languages import RTL_LANGUAGES
 from jobs.pdf.analyze import open_pdf
 from jobs.pdf.content import ContentBlock, ExtractedContent
 
 Source = str | Path | bytes
+
+# Right-to-left scripts: their lines are set right-aligned. jobs.llm.languages reads this set.
+RTL_LANGUAGES: frozenset[str] = frozenset({"ar", "he", "fa", "ur"})
 
 _BOLD_TYPES = frozenset({"TITLE", "HEADING"})
 _DEFAULT_SIZE = 11.0

@@ -10,7 +10,7 @@ import pytest
 
 from docat.errors import DocatError
 from jobs.pdf.content import ContentBlock, PageContent
-from jobs.pdf.errors import EncryptedPdf, TooManyPages
+from jobs.pdf.errors import EncryptedPdf, PdfError, TooManyPages
 from jobs.pdf.extract import extract_pages
 from jobs.pdf.options import ExtractOptions
 from jobs.pdf.pipeline import assemble, plan_chunks, run_pipeline
@@ -114,7 +114,7 @@ def test_corpus_is_there() -> None:
 def test_corpus_completes_or_fails_with_a_code(path) -> None:  # type: ignore[no-untyped-def]
     try:
         content = run_pipeline(path, ExtractOptions())
-    except DocatError as exc:
+    except (DocatError, PdfError) as exc:
         assert path == PASSWORD_PDF, f"{path.name}: {exc.code} {exc}"
         assert exc.code == "ENCRYPTED_PDF"
         return
