@@ -221,6 +221,15 @@ def _memory(part: dict[str, Any]) -> list[str]:
     return [*out, *_table(["measure", "value", "how"], rows)]
 
 
+def _executor(part: dict[str, Any]) -> list[str]:
+    out = ["## Executor A/B: plan-based completion vs graphql-core's (bench/executor_ab.py)", ""]
+    rows = [
+        [what, part[f"{key}_us"]["plans"], part[f"{key}_us"]["graphql-core"], _pct(part[f"{key}_gain"])]
+        for what, key in (("documents(first: 20), executed", "list"), ("jobProgress, per event", "delivery"))
+    ]
+    return out + _table(["CPU µs", "plans", "graphql-core", "graphql-core needs more"], rows)
+
+
 def render(results: dict[str, Any]) -> str:
     meta = results.get("meta", {})
     out = [
@@ -251,6 +260,7 @@ def render(results: dict[str, Any]) -> str:
         "subscriptions": _subscriptions,
         "graphql": _graphql,
         "memory": _memory,
+        "executor": _executor,
     }
     for key, render_part in sections.items():
         part = results.get(key)
