@@ -22,12 +22,35 @@ from pathlib import Path
 
 import pymupdf
 
-from tests.pdf.generate import A4, BODY, LEFT, RIGHT, draw_running, words
-
 OUT = Path(__file__).resolve().parent / "out" / "corpus"
 CORPUS_VERSION = 2  # bump when a generator changes: cached files are keyed by it
 
 Grid = list[list[str]]  # a table as drawn: header row first
+
+# The page geometry and vocabulary of the suite's generated PDFs (tests/pdf/generate.py), kept
+# here too so the benchmark stands on its own: its numbers must not move when a test changes.
+A4 = pymupdf.paper_rect("a4")  # 595 x 842 points
+BODY = 11.0
+LEFT = 72.0
+RIGHT = A4.width - 72.0
+HEADER = "ACME Corporation Internal"
+_VOCAB = (
+    "widget river copper lantern orchard signal harbor meadow crystal engine "
+    "fabric garden pilot mirror canvas timber planet velvet summit anchor "
+    "ribbon marble falcon harvest beacon willow thunder saddle compass quartz "
+    "violet ember glacier nectar prism lattice tundra orbit cobalt saffron"
+).split()
+
+
+def words(seed: int, n: int) -> list[str]:
+    rng = random.Random(seed)
+    return [rng.choice(_VOCAB) for _ in range(n)]
+
+
+def draw_running(page: pymupdf.Page, number: int, total: int) -> None:
+    """The running header and footer every corpus page has."""
+    page.insert_text((LEFT, 40), HEADER, fontname="helv", fontsize=9)
+    page.insert_text((LEFT, A4.height - 30), f"Page {number} of {total}", fontname="helv", fontsize=9)
 
 
 @dataclass(slots=True)
