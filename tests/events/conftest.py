@@ -15,8 +15,8 @@ from redis import asyncio as aioredis
 
 from docat.events import EventBus, RedisOptions, Subscription, is_resync, open_event_bus
 from docat.settings import load_settings
+from tests.fixtures.redis_server import SHARED_REDIS_URL
 
-SHARED_REDIS_URL = "redis://127.0.0.1:6379/0"
 WAIT = 20.0
 
 # Short timings so loss is noticed and repaired quickly in tests.

@@ -22,6 +22,7 @@ from docat.storage import document_key
 from graphql_api.relay import from_global_id
 from models import TERMINAL_STATUSES, Document, JobStatus, User
 from tests.fixtures.graphql_client import GraphQLClient
+from tests.fixtures.redis_server import SHARED_REDIS_URL
 
 T = TypeVar("T")
 
@@ -123,7 +124,7 @@ async def make_document(
     )
 
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
+REDIS_URL = SHARED_REDIS_URL
 
 
 @pytest.fixture

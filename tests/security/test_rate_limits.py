@@ -17,12 +17,13 @@ from docat.settings import Settings
 from models import Tier, User
 from tests.conftest import PASSWORD
 from tests.fixtures.graphql_client import GraphQLClient, unique_email
+from tests.fixtures.redis_server import SHARED_REDIS_URL
 from tests.security.conftest import QueryCounter, client_from, random_address
 
 LOGIN = """
 mutation($email: String!, $password: String!) { login(email: $email, password: $password) { accessToken } }"""
 ME = "query { me { email } }"
-REDIS_URL = "redis://127.0.0.1:6379/0"
+REDIS_URL = SHARED_REDIS_URL
 
 
 class Caller:

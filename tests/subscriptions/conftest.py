@@ -23,9 +23,8 @@ from docat.settings import load_settings
 from graphql_api.relay import to_global_id
 from jobs.progress import ProgressPublisher
 from models import TERMINAL_STATUSES, Document, JobStage, JobStatus, User
-from tests.fixtures.redis_server import free_port
+from tests.fixtures.redis_server import SHARED_REDIS_URL, free_port
 
-SHARED_REDIS_URL = "redis://127.0.0.1:6379/0"
 WAIT = 20.0
 
 # Loss is noticed and repaired within a second or so in tests.
