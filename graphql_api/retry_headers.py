@@ -7,7 +7,7 @@
   that read only the body still work; HTTP-level tooling (proxies, load testers,
   `curl -i`) sees the header.
 - SERVICE_UNAVAILABLE: `Retry-After` too, and 503 when the whole request failed
-  (no operation got data, and every error is an outage): a load balancer or
+  (no operation got anything but nulls, and every error is an outage): a load balancer or
   client library can retry it as it would any 503. A partial answer stays 200.
 """
 
@@ -36,6 +36,12 @@ def _retry_after(error: Mapping[str, Any]) -> int:
     return value if isinstance(value, int) and value > 0 else 1
 
 
+def _nothing_answered(result: Mapping[str, Any]) -> bool:
+    # A nullable root field that failed leaves {"me": null}: no more of an answer than no data.
+    data = result.get("data")
+    return data is None or (isinstance(data, Mapping) and all(v is None for v in data.values()))
+
+
 def retry_answer(
     response_data: Mapping[str, Any] | Sequence[Mapping[str, Any]],
 ) -> tuple[int | None, dict[str, str]]:
@@ -51,7 +57,7 @@ def retry_answer(
             for e, c in zip(errors, codes, strict=True)
             if c in (RATE_LIMITED, SERVICE_UNAVAILABLE)
         )
-        failed = result.get("data") is None and bool(errors) and all(c == SERVICE_UNAVAILABLE for c in codes)
+        failed = _nothing_answered(result) and bool(errors) and all(c == SERVICE_UNAVAILABLE for c in codes)
         all_unavailable = all_unavailable and failed
     if not waits:
         return None, {}
