@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from docat.errors import BadUserInput
+from docat.model_names import check_model_name
 from docat.settings import Settings
 from models import Setting
 
@@ -38,6 +39,8 @@ class SettingSpec:
     minimum: int | None = None
     maximum: int | None = None
     choices: tuple[str, ...] | None = None
+    # Further checks of a string value (key, value); raises BadUserInput.
+    check: Callable[[str, str], None] | None = None
 
     def parse(self, raw: str | None) -> Any:
         """Validate a client's string (or JSON) value into the setting's type."""
@@ -63,6 +66,8 @@ class SettingSpec:
                 raise BadUserInput(f"{self.key} must be at most 500 characters")
             if self.choices is not None and text not in self.choices:
                 raise BadUserInput(f"{self.key} must be one of: {', '.join(self.choices)}")
+            if self.check is not None:
+                self.check(self.key, text)
             return text
         except ValueError as exc:
             raise BadUserInput(f"{self.key} must be {_KIND_NAMES[self.kind]}") from exc
@@ -122,18 +127,28 @@ SPECS: dict[str, SettingSpec] = {
             str,
             "Model for translation on OpenRouter-compatible APIs",
             _const("openai/gpt-4o-mini"),
+            check=check_model_name,
         ),
         SettingSpec(
             "ocr_model_openrouter",
             str,
             "Vision model for LLM_OCR on OpenRouter-compatible APIs",
             _const("openai/gpt-4o-mini"),
+            check=check_model_name,
         ),
         SettingSpec(
-            "translation_model_gemini", str, "Model for translation on Gemini", _const("gemini-2.0-flash")
+            "translation_model_gemini",
+            str,
+            "Model for translation on Gemini",
+            _const("gemini-2.0-flash"),
+            check=check_model_name,
         ),
         SettingSpec(
-            "ocr_model_gemini", str, "Vision model for LLM_OCR on Gemini", _const("gemini-2.0-flash")
+            "ocr_model_gemini",
+            str,
+            "Vision model for LLM_OCR on Gemini",
+            _const("gemini-2.0-flash"),
+            check=check_model_name,
         ),
         SettingSpec(
             "preferred_provider",

@@ -45,7 +45,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         workers=args.workers,
         log_config=logging_config(settings.log_level, settings.log_json),
         proxy_headers=True,
-        forwarded_allow_ips=args.forwarded_allow_ips,
+        # The client behind trusted proxies: the right-most X-Forwarded-For address not in them.
+        forwarded_allow_ips=args.forwarded_allow_ips or settings.trusted_proxies,
         ws_per_message_deflate=False,  # ~10 µs and ~40 KiB per connection for tiny JSON frames
         # Subscribe messages are small; uvicorn's 16 MiB default would be read and parsed first.
         ws_max_size=1024 * 1024,
@@ -134,7 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     serve.add_argument("--workers", type=int, default=1, help="API processes (more than 1 needs REDIS_URL)")
     serve.add_argument(
-        "--forwarded-allow-ips", default="127.0.0.1", help="proxies trusted for X-Forwarded-* headers"
+        "--forwarded-allow-ips",
+        default=None,
+        help="proxies trusted for X-Forwarded-* headers (default: TRUSTED_PROXIES, 127.0.0.1)",
     )
     serve.set_defaults(func=cmd_serve)
 

@@ -39,6 +39,10 @@ class LeanResetConnection(asyncpg.Connection):  # type: ignore[misc]
         return ""
 
 
+# Seconds to open a PostgreSQL connection before the request gives up (SERVICE_UNAVAILABLE).
+CONNECT_TIMEOUT_SECONDS = 5
+
+
 def tortoise_config(settings: Settings) -> dict[str, Any]:
     url = settings.db_url
     if url.startswith("sqlite://"):
@@ -54,6 +58,9 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
         connection = expand_db_url(url)
         if connection["engine"] == "tortoise.backends.asyncpg":
             connection["credentials"].setdefault("connection_class", LeanResetConnection)
+            # asyncpg waits 60 s for a connection by default: an unreachable database must be
+            # answered SERVICE_UNAVAILABLE in seconds (a URL's ?timeout= still wins).
+            connection["credentials"].setdefault("timeout", CONNECT_TIMEOUT_SECONDS)
     return {
         "connections": {"default": connection},
         "apps": {

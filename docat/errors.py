@@ -10,6 +10,7 @@
     ├── InsufficientCredits      INSUFFICIENT_CREDITS
     ├── ProviderNotConfigured    PROVIDER_NOT_CONFIGURED
     ├── ProviderError            PROVIDER_ERROR
+    ├── ServiceUnavailable       SERVICE_UNAVAILABLE (a dependency is down; retryable)
     └── jobs.pdf.errors.PdfError INVALID_PDF / ENCRYPTED_PDF / TOO_MANY_PAGES
 
 Every layer raises these; `graphql_api.errors` maps them to GraphQL
@@ -79,6 +80,23 @@ class ProviderError(DocatError):
     retryable = True
 
 
+class ServiceUnavailable(DocatError):
+    """A dependency (PostgreSQL, Redis, S3) cannot be reached: the same request may work shortly.
+
+    Carries `retryable: true` and `retryAfter` (seconds) for clients; HTTP answers whose
+    every operation failed this way are 503 with a Retry-After header (graphql_api.retry_headers).
+    """
+
+    code = "SERVICE_UNAVAILABLE"
+    retryable = True
+    #: What a client is told to wait before trying again: outages we ride out are short.
+    DEFAULT_RETRY_AFTER: ClassVar[int] = 5
+
+    def __init__(self, message: str, retry_after: int = DEFAULT_RETRY_AFTER) -> None:
+        super().__init__(message, retryable=True, retryAfter=max(1, int(retry_after)))
+        self.retry_after = max(1, int(retry_after))
+
+
 ERROR_CODES: tuple[str, ...] = (
     "UNAUTHENTICATED",
     "FORBIDDEN",
@@ -92,5 +110,6 @@ ERROR_CODES: tuple[str, ...] = (
     "TOO_MANY_PAGES",
     "PROVIDER_NOT_CONFIGURED",
     "PROVIDER_ERROR",
+    "SERVICE_UNAVAILABLE",
     "INTERNAL",
 )

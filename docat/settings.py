@@ -73,8 +73,17 @@ class Settings(BaseSettings):
     graphql_introspection: bool | None = None
     # Worker metrics port (each worker process serves its own /metrics); unset = 9100.
     worker_metrics_port: int | None = None
+    # Address the worker metrics listen on: loopback unless the deployment scrapes them over a
+    # private network (the compose file sets 0.0.0.0 inside its own network).
+    worker_metrics_host: str = "127.0.0.1"
+    # The API's /metrics: with a token, only `Authorization: Bearer <token>` may read it; without
+    # one, embedded mode answers loopback clients only (production: scraped on a private network).
+    metrics_token: str | None = None
+    # Proxies whose X-Forwarded-For is believed: comma-separated addresses or networks
+    # ("127.0.0.1,10.0.0.0/8"). The client is the right-most address that is not one of them.
+    trusted_proxies: str = "127.0.0.1"
 
-    @field_validator("database_url", "redis_url", "s3_bucket", "secret_key", mode="before")
+    @field_validator("database_url", "redis_url", "s3_bucket", "secret_key", "metrics_token", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value

@@ -5,7 +5,8 @@ original error's `extensions` onto the GraphQLError. Parse and validation
 errors get BAD_USER_INPUT. Anything else is logged (once, with its traceback,
 by graphql_api.schema.DocatSchema)
 and reaches the client only as INTERNAL with a fixed message: never a stack
-trace, SQL or a file path.
+trace, SQL or a file path. A dependency outage (docat.outages) reaches it as
+SERVICE_UNAVAILABLE, retryable, with the same fixed-message rule.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
 from docat import metrics
-from docat.errors import DocatError
+from docat.errors import DocatError, ServiceUnavailable
+from docat.outages import outage_of
 from jobs.pdf.errors import PdfError
 
 INTERNAL_MESSAGE = "Internal server error"
+SERVICE_UNAVAILABLE_MESSAGE = "A service this request needs is unavailable for a moment; try again shortly"
 
 
 def client_error(error: GraphQLError) -> GraphQLError:
@@ -33,6 +36,18 @@ def client_error(error: GraphQLError) -> GraphQLError:
             error.message, error.nodes, error.source, error.positions, error.path, None, extensions
         )
     # Logged once, with its traceback, by DocatSchema.process_errors.
+    if outage_of(original) is not None:
+        # PostgreSQL, Redis or S3 is down: not the client's fault, and worth retrying.
+        unavailable = ServiceUnavailable(SERVICE_UNAVAILABLE_MESSAGE)
+        return GraphQLError(
+            unavailable.message,
+            error.nodes,
+            error.source,
+            error.positions,
+            error.path,
+            None,
+            unavailable.extensions,
+        )
     return GraphQLError(
         INTERNAL_MESSAGE, error.nodes, error.source, error.positions, error.path, None, {"code": "INTERNAL"}
     )

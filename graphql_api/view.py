@@ -23,6 +23,7 @@ from strawberry.subscriptions.protocols.graphql_ws.types import (
 
 from docat.errors import DocatError
 from graphql_api.context import Context
+from graphql_api.retry_headers import retry_answer
 
 # The contract's close code for a missing or bad token (graphql-transport-ws's "Forbidden").
 FORBIDDEN_CLOSE_CODE = 4403
@@ -87,6 +88,15 @@ class DocatGraphQL(GraphQL[Context, None]):
             return orjson.dumps(data).decode()
         except TypeError:
             return json.dumps(data, separators=(",", ":"))
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        response = super().create_response(response_data, sub_response)
+        # RATE_LIMITED and SERVICE_UNAVAILABLE tell HTTP clients when to come back (Retry-After).
+        status, headers = retry_answer(response_data)
+        if status is not None:
+            response.status_code = status
+        response.headers.update(headers)
+        return response
 
     async def on_ws_connect(self, context: Context) -> Any:
         """A missing or bad token closes the socket with 4403 (Forbidden).

@@ -1,6 +1,6 @@
-"""Reuse of an identical earlier result: same bytes (sha256), same options, already COMPLETED.
+"""Reuse of an identical earlier result: same owner, same bytes (sha256), same options, COMPLETED.
 
-    source = await find_reusable(sha256, options, page_count)
+    source = await find_reusable(owner_id, sha256, options, page_count)
     if source and await reuse_result(resources, source, doc):
         ...                                  # doc is COMPLETED, cached=true, no job queued
 
@@ -9,6 +9,11 @@ document never breaks the other), the source run's per-page results, a
 CreditLog entry charging 0 and a ProcessingLog entry, and its terminal
 JobProgress is published at once. A source deleted while we copy is simply a
 miss: the copies made so far are removed and the upload is processed normally.
+
+Only the owner's own documents are candidates. A reused result answers at once,
+`cached: true`, for 0 credits: across accounts that would tell user B that
+someone else had uploaded exactly this file (a confidential report, a leaked
+contract), so B's upload of A's bytes is processed and charged like any other.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import logging
 import time
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 from docat import credits, metrics
 from docat.errors import NotFound
@@ -49,11 +55,14 @@ def _stored_key(options: dict[str, Any], page_count: int) -> dict[str, Any] | No
         return None
 
 
-async def find_reusable(sha256: str, options: ValidatedOptions, page_count: int) -> Document | None:
-    """The newest COMPLETED document of these bytes and options that still has its results."""
+async def find_reusable(
+    owner_id: UUID, sha256: str, options: ValidatedOptions, page_count: int
+) -> Document | None:
+    """The owner's newest COMPLETED document of these bytes and options that still has its results."""
     wanted = options.cache_key(page_count)
     candidates = (
-        await Document.filter(sha256=sha256, status=JobStatus.COMPLETED)
+        # Never another owner's: what the uploader sees and pays must not reveal other tenants' files.
+        await Document.filter(owner_id=owner_id, sha256=sha256, status=JobStatus.COMPLETED)
         .order_by("-finished_at")
         .limit(_CANDIDATES)
     )

@@ -41,7 +41,7 @@ async def accept_upload(
     admission: Admission,
 ) -> Document:
     inspection = admission.inspection
-    source = await find_reusable(received.sha256, options, inspection.page_count)
+    source = await find_reusable(owner.id, received.sha256, options, inspection.page_count)
     if source is None:
         await ensure_credits(resources.settings, owner.id, admission.cost)
 

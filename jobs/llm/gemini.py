@@ -4,6 +4,9 @@
     {"systemInstruction": {...}, "contents": [{"role": "user", "parts": [text, inline_data]}]}
     -> {"candidates": [{"content": {"parts": [{"text": "..."}]}}]}
 
+The model is quoted as one path segment (and checked by `model_name`): an
+admin-set name must never rewrite the URL the key is sent to.
+
 The key goes in a header, not the `?key=` query string, so it never lands in
 access logs or exception messages that print the URL.
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import quote
 
 from jobs.llm.keys import GEMINI, ApiKey
 from jobs.llm.provider import HttpProvider
@@ -44,8 +48,9 @@ class GeminiProvider(HttpProvider):
             "generationConfig": {"temperature": 0},
         }
         # "models/gemini-2.0-flash" and "gemini-2.0-flash" both name the same model.
-        model_name = (model or self.model).removeprefix("models/")
-        url = f"{self.base_url}/models/{model_name}:generateContent"
+        model_name = self.model_name(model or self.model).removeprefix("models/")
+        # One path segment whatever the name holds: "/", "?", "#" or "%" cannot move the request.
+        url = f"{self.base_url}/models/{quote(model_name, safe='')}:generateContent"
 
         def build(key: ApiKey) -> tuple[str, dict[str, str], dict[str, Any]]:
             return url, {"x-goog-api-key": key.secret}, body

@@ -38,7 +38,8 @@ class OpenAICompatProvider(HttpProvider):
             url = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
             content.append({"type": "image_url", "image_url": {"url": url}})
         body = {
-            "model": model or self.model,
+            # In the body, never the URL; still checked, as every name a provider is sent.
+            "model": self.model_name(model or self.model),
             "messages": [
                 {"role": "system", "content": system},
                 {"role": "user", "content": content if images else prompt},

@@ -12,6 +12,8 @@ from typing import Any, ClassVar, Protocol, Self, runtime_checkable
 
 import httpx
 
+from docat.errors import ProviderNotConfigured
+from docat.model_names import is_valid_model_name
 from jobs.llm.keys import ApiKey, KeyPool
 from jobs.llm.transport import RetryPolicy, post_with_retries
 
@@ -63,12 +65,19 @@ class HttpProvider:
         policy: RetryPolicy | None = None,
     ) -> None:
         self.keys = keys
-        self.model = model or self.default_model
+        self.model = self.model_name(model or self.default_model)
         self.base_url = (base_url or self.default_base_url).rstrip("/")
         self.policy = policy or RetryPolicy()
         self._client = client or httpx.AsyncClient()
         # A shared client (one per process, see jobs.llm.runtime) is closed by its owner.
         self._owns_client = client is None
+
+    def model_name(self, model: str) -> str:
+        """`model`, if it is a model name; else refused before any request (and any key) leaves."""
+        if not is_valid_model_name(model):
+            # Not echoed: the value is an admin's, and it may be whatever an attacker typed.
+            raise ProviderNotConfigured(f"{self.name}: the configured model name is not valid")
+        return model
 
     async def _post(self, build: RequestBuilder, parse: Callable[[Any], str]) -> str:
         return await post_with_retries(self._client, self.keys, self.name, build, parse, self.policy)

@@ -7,6 +7,11 @@
                                                  each key is tried once per call
     any other 4xx (the request is bad)        -> ProviderError at once
 
+Messages of the ProviderError (which users see, on the document and in GraphQL
+errors) say what happened in a few words: the HTTP status, a timeout. The
+provider's own answer can hold anything (the prompt echoed back, account
+details, internal hosts) and goes only to the server log, truncated.
+
 Every outcome is reported to the KeyPool, which counts usage per key and rests
 failing keys so the next call prefers a healthy one.
 """
@@ -107,15 +112,22 @@ async def post_with_retries(
                 await pool.report(key, False, retry_after=retry_after)
             elif status >= 400:
                 await pool.report(key, False, rest=False)
-                raise ProviderError(
-                    f"{provider}: the request was refused (HTTP {status}): {_snippet(response)}"
-                )
+                logger.warning("%s refused a request (HTTP %s): %s", provider, status, _snippet(response))
+                raise ProviderError(f"{provider}: the request was refused (HTTP {status})")
             else:
                 try:
                     text = parse(response.json())
                 except (ValueError, KeyError, IndexError, TypeError) as exc:
                     # The key worked; the answer did not. Often transient (truncated or filtered output).
-                    last_error = f"unexpected response ({type(exc).__name__}: {exc})"
+                    last_error = "unexpected response"
+                    logger.warning(
+                        "%s answered HTTP %s with an unexpected body (%s: %s): %s",
+                        provider,
+                        status,
+                        type(exc).__name__,
+                        _clip(str(exc)),
+                        _snippet(response),
+                    )
                     await pool.report(key, False, rest=False)
                 else:
                     await pool.report(key, True)
@@ -127,9 +139,17 @@ async def post_with_retries(
     raise ProviderError(f"{provider}: giving up after {policy.attempts} attempts ({last_error})")
 
 
-def _snippet(response: httpx.Response, limit: int = 200) -> str:
-    text = response.text.strip().replace("\n", " ")
+def _clip(text: str, limit: int = 200) -> str:
+    text = text.strip().replace("\n", " ")
     return text[:limit] + ("…" if len(text) > limit else "")
+
+
+def _snippet(response: httpx.Response, limit: int = 200) -> str:
+    """The start of a provider's answer, for the server log only."""
+    try:
+        return _clip(response.text, limit)
+    except Exception:  # undecodable bytes: the log says so rather than failing the call
+        return f"<{len(response.content)} bytes>"
 
 
 __all__ = ["RequestBuilder", "ResponseParser", "RetryPolicy", "parse_retry_after", "post_with_retries"]

@@ -63,11 +63,16 @@ async def test_upload_process_download_and_reuse(
     await user.refresh_from_db()
     assert (user.credits_used, user.credits_reserved) == (2, 0)
 
-    # The same bytes again, by someone else: the result at once, free of charge.
-    again = await uploaded(gql, other_token, pdf)
+    # The same bytes again, by the same owner: the result at once, free of charge.
+    again = await uploaded(gql, user_token, pdf)
     assert again["status"] == "COMPLETED" and again["cached"] is True and again["creditsUsed"] == 0
-    cached = await results(gql, other_token, again["id"])
+    cached = await results(gql, user_token, again["id"])
     assert cached["content"] == got["content"] and cached["markdown"] == got["markdown"]
+    # By someone else: processed and charged like any upload (no sign of the first one).
+    theirs = await uploaded(gql, other_token, pdf)
+    assert theirs["status"] == "QUEUED" and theirs["cached"] is False
+    assert (await wait_until_done(theirs["uuid"])).status == "COMPLETED"
+    assert list(await CreditLog.filter(document_id=theirs["uuid"]).values_list("amount", flat=True)) == [2]
 
 
 async def test_the_encrypted_corpus_file_completes_with_its_password(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 import redis.asyncio as redis
 from starlette.applications import Starlette
@@ -12,7 +13,7 @@ from starlette.applications import Starlette
 from docat.accounts import access_token_for
 from docat.admin_settings import set_setting
 from docat.errors import RateLimited
-from docat.rate_limits import LocalFixedWindow, RateLimiter, open_rate_limiter
+from docat.rate_limits import ADDRESS_FACTOR, LocalFixedWindow, RateLimiter, open_rate_limiter
 from docat.settings import Settings
 from models import Tier, User
 from tests.conftest import PASSWORD
@@ -50,19 +51,60 @@ async def test_the_sixth_login_attempt_in_a_minute_is_rate_limited(client: Graph
     assert sixth.data is None
 
 
-async def test_login_is_limited_per_email_across_addresses(app: Starlette, user: User) -> None:
-    for attempt in range(6):
-        async with client_from(app, random_address()) as client:
-            result = await client.execute(LOGIN, {"email": user.email.upper(), "password": "wrong password"})
-        assert result.codes == (["UNAUTHENTICATED"] if attempt < 5 else ["RATE_LIMITED"])
+async def test_an_attacker_elsewhere_cannot_lock_the_owner_out(app: Starlette, user: User) -> None:
+    """Guesses from one address throttle that address only: the owner signs in from their own."""
+    async with client_from(app, random_address()) as attacker, client_from(app, random_address()) as owner:
+        codes = [
+            (await attacker.execute(LOGIN, {"email": user.email, "password": f"guess-{i}"})).codes
+            for i in range(7)
+        ]
+        assert codes == [["UNAUTHENTICATED"]] * 5 + [["RATE_LIMITED"]] * 2
+        signed_in = await owner.execute(LOGIN, {"email": user.email.upper(), "password": PASSWORD})
+        assert signed_in.ok()["login"]["accessToken"]
+        # The attacker's address stays throttled, whatever it sends (the right password too).
+        refused = await attacker.http.post(
+            "/graphql", json={"query": LOGIN, "variables": {"email": user.email, "password": PASSWORD}}
+        )
+        assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+        retry_after = refused.json()["errors"][0]["extensions"]["retryAfter"]
+        # The HTTP answer carries the wait too, for clients and proxies that read headers.
+        assert refused.headers["retry-after"] == str(retry_after)
+
+
+async def test_the_owner_signs_in_through_a_trusted_proxy_while_the_attackers_address_is_throttled(
+    settings: Settings, app: Starlette, user: User
+) -> None:
+    """Behind a proxy, X-Forwarded-For (as uvicorn reads it for TRUSTED_PROXIES) tells the two apart."""
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    proxy = "10.200.0.2"
+    trusted = settings.model_copy(update={"trusted_proxies": "127.0.0.1, 10.200.0.0/16"})
+    behind = ProxyHeadersMiddleware(app, trusted_hosts=trusted.trusted_proxies)
+    transport = httpx.ASGITransport(app=behind, client=(proxy, 40000))
+    attacker_address, owner_address = random_address(), random_address()
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+
+        async def login(address: str, password: str) -> list[str]:
+            # A client-sent X-Forwarded-For is kept by the proxy on the left: only the right-most counts.
+            response = await http.post(
+                "/graphql",
+                json={"query": LOGIN, "variables": {"email": user.email, "password": password}},
+                headers={"X-Forwarded-For": f"{owner_address}, {address}"},
+            )
+            return [e["extensions"]["code"] for e in response.json().get("errors", [])]
+
+        codes = [await login(attacker_address, f"guess-{i}") for i in range(6)]
+        assert codes == [["UNAUTHENTICATED"]] * 5 + [["RATE_LIMITED"]]
+        assert await login(owner_address, PASSWORD) == []
 
 
 async def test_login_is_limited_per_address_across_emails(client: GraphQLClient) -> None:
+    sprayed = ADDRESS_FACTOR * 5
     codes = [
         (await client.execute(LOGIN, {"email": unique_email("spray"), "password": "Winter2024!"})).codes
-        for _ in range(6)
+        for _ in range(sprayed + 1)
     ]
-    assert codes == [["UNAUTHENTICATED"]] * 5 + [["RATE_LIMITED"]]
+    assert codes == [["UNAUTHENTICATED"]] * sprayed + [["RATE_LIMITED"]]
 
 
 async def test_password_changes_and_sign_ups_are_throttled(
@@ -204,10 +246,13 @@ async def test_redis_storage_is_shared_between_processes(settings: Settings, app
         ):
             assert type(first.storage).__name__ == "RedisStorage"
             email = unique_email("shared")
+            caller = Caller(random_address())
             for limiter in (first, second, first, second, first):
-                await limiter.hit_login(Caller(random_address()), email)
+                await limiter.hit_login(caller, email)
             with pytest.raises(RateLimited) as refused:
-                await second.hit_login(Caller(random_address()), email)
+                await second.hit_login(caller, email)
+            # Another address is not refused: the account is never locked as a whole.
+            await first.hit_login(Caller(random_address()), email)
             assert 1 <= refused.value.retry_after <= 60
     finally:
         client = redis.Redis.from_url(REDIS_URL)
