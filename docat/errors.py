@@ -92,5 +92,10 @@ ERROR_CODES: tuple[str, ...] = (
     "TOO_MANY_PAGES",
     "PROVIDER_NOT_CONFIGURED",
     "PROVIDER_ERROR",
+    # GraphQL-over-HTTP and Apollo's codes for a document that does not parse or validate,
+    # and for an automatic persisted query's unknown hash (graphql_api.http_protocol).
+    "GRAPHQL_PARSE_FAILED",
+    "GRAPHQL_VALIDATION_FAILED",
+    "PERSISTED_QUERY_NOT_FOUND",
     "INTERNAL",
 )

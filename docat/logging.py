@@ -108,7 +108,8 @@ _SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(
             rf"""(?ix)(["']?\b(?:{_SECRET_NAMES})\b["']?\s*[:=]\s*)"""
-            r"""("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^\s,;&)}\]]+)"""
+            # Not a scheme word: "Authorization: Bearer <token>" is left to the Bearer pattern above.
+            r"""(?!Bearer\b|Basic\b)("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^\s,;&)}\]]+)"""
         ),
         rf"\1{REDACTED}",
     ),

@@ -26,6 +26,7 @@ from collections.abc import AsyncIterator
 from functools import lru_cache
 
 from graphql import (
+    ASTValidationRule,
     DocumentNode,
     GraphQLError,
     GraphQLSchema,
@@ -55,7 +56,7 @@ class ArgumentValues(ValuesOfCorrectTypeRule):
 
 POLICY_RULES: tuple[type[ValidationRule], ...] = (DepthLimit, AliasLimit)
 POLICY_RULES_NO_INTROSPECTION = (*POLICY_RULES, NoSchemaIntrospectionCustomRule)
-SPEC_RULES: tuple[type[ValidationRule], ...] = (
+SPEC_RULES: tuple[type[ASTValidationRule], ...] = (
     *(ArgumentValues if rule is ValuesOfCorrectTypeRule else rule for rule in specified_rules),
     MaybeNullValidationRule,
     OneOfInputValidationRule,
