@@ -81,7 +81,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 CORSMiddleware,
                 allow_origins=settings.cors_origin_list,
                 allow_methods=["GET", "POST", "OPTIONS"],
-                allow_headers=["Authorization", "Content-Type", "X-Request-ID", *settings.cors_allow_header_list],
+                allow_headers=[
+                    "Authorization",
+                    "Content-Type",
+                    "X-Request-ID",
+                    # CORS_ALLOW_HEADERS: e.g. Apollo Client's apollo-require-preflight.
+                    *settings.cors_allow_header_list,
+                ],
                 max_age=600,
             )
         )
