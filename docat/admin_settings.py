@@ -27,6 +27,9 @@ CACHE_SECONDS = 5.0
 
 
 _KIND_NAMES = {bool: "true or false", int: "a whole number", str: "a string"}
+# Every whole-number setting fits GraphQL's Int (32 bits: `creditsLimit` shows the credit
+# limits) and the database's integer columns; a setting with no maximum of its own gets this one.
+INT_SETTING_MAX = 2**31 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +62,9 @@ class SettingSpec:
                 value = int(text)
                 if self.minimum is not None and value < self.minimum:
                     raise BadUserInput(f"{self.key} must be at least {self.minimum}")
-                if self.maximum is not None and value > self.maximum:
-                    raise BadUserInput(f"{self.key} must be at most {self.maximum}")
+                maximum = min(self.maximum, INT_SETTING_MAX) if self.maximum is not None else INT_SETTING_MAX
+                if value > maximum:
+                    raise BadUserInput(f"{self.key} must be at most {maximum}")
                 return value
             if len(text) > 500:
                 raise BadUserInput(f"{self.key} must be at most 500 characters")
@@ -121,7 +125,15 @@ SPECS: dict[str, SettingSpec] = {
         SettingSpec(
             "rate_requests_per_minute", int, "GraphQL requests a minute per user", _const(600), minimum=1
         ),
-        SettingSpec("retention_days", int, "Days documents and their files are kept", _const(30), minimum=1),
+        SettingSpec(
+            "retention_days",
+            int,
+            "Days documents and their files are kept",
+            _const(30),
+            minimum=1,
+            # A century: a cutoff date further back than datetime can hold would fail the sweep.
+            maximum=36_500,
+        ),
         SettingSpec(
             "translation_model_openrouter",
             str,
@@ -222,7 +234,14 @@ def spec_for(key: str) -> SettingSpec:
 async def get_setting(settings: Settings, key: str) -> Any:
     spec = spec_for(key)
     raw = (await _snapshot_for(settings).get()).get(key)
-    return json.loads(raw) if raw is not None else spec.default(settings)
+    if raw is None:
+        return spec.default(settings)
+    value = json.loads(raw)
+    if spec.kind is int and isinstance(value, int) and not isinstance(value, bool):
+        # A row written before the range was enforced must not break every reader.
+        maximum = min(spec.maximum, INT_SETTING_MAX) if spec.maximum is not None else INT_SETTING_MAX
+        value = min(value, maximum)
+    return value
 
 
 async def set_setting(key: str, raw: str | None) -> Setting:

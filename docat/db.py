@@ -7,8 +7,11 @@ options and migrations.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -41,12 +44,25 @@ class LeanResetConnection(asyncpg.Connection):  # type: ignore[misc]
 
 # Seconds to open a PostgreSQL connection before the request gives up (SERVICE_UNAVAILABLE).
 CONNECT_TIMEOUT_SECONDS = 5
+def create_owner_only_sqlite(url: str) -> None:
+    """The SQLite file and its folder, created readable by the service's user only (0600/0700).
+
+    SQLite gives its -wal and -shm files the database file's mode, so they follow.
+    An existing file keeps the mode its operator gave it.
+    """
+    path = Path(url[len("sqlite://") :].split("?", 1)[0])
+    if str(path) in ("", ":memory:"):
+        return
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def tortoise_config(settings: Settings) -> dict[str, Any]:
     url = settings.db_url
     if url.startswith("sqlite://"):
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        create_owner_only_sqlite(url)
         if "?" not in url:
             # Tortoise opens SQLite in WAL mode. There, synchronous=NORMAL is SQLite's own
             # advice: no corruption and nothing lost when the process dies; only the last

@@ -20,7 +20,22 @@ else is INTERNAL and its message never reaches a client.
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
+
+# A filesystem path in a message (a library's "Failed to open file 'data/tmp/upload-1.pdf'"):
+# an absolute path, or a relative one ending in a file name. Model names such as
+# "openai/gpt-4o-mini" are neither. The quotes around a path go with it.
+_PATH = re.compile(
+    r"""\s*(['"]?)(?<![\w.@~/\\-])"""
+    r"""(?:(?:[A-Za-z]:)?[\\/](?:[\w.@~-]+[\\/])*[\w.@~-]+"""
+    r"""|(?:[\w.@~-]+[\\/])+[\w@~-]+\.[A-Za-z][A-Za-z0-9]{0,7}\b)\1"""
+)
+
+
+def without_paths(message: str) -> str:
+    """`message` with any server file path taken out: clients never learn the layout of the disk."""
+    return _PATH.sub("", message).strip() or "unreadable file"
 
 
 class DocatError(Exception):
@@ -31,6 +46,7 @@ class DocatError(Exception):
     retryable: ClassVar[bool] = False
 
     def __init__(self, message: str, **extensions: Any) -> None:
+        message = without_paths(message)
         super().__init__(message)
         self.message = message
         # graphql-core copies an original error's `extensions` dict onto the
@@ -111,5 +127,10 @@ ERROR_CODES: tuple[str, ...] = (
     "PROVIDER_NOT_CONFIGURED",
     "PROVIDER_ERROR",
     "SERVICE_UNAVAILABLE",
+    # GraphQL-over-HTTP and Apollo's codes for a document that does not parse or validate,
+    # and for an automatic persisted query's unknown hash (graphql_api.http_protocol).
+    "GRAPHQL_PARSE_FAILED",
+    "GRAPHQL_VALIDATION_FAILED",
+    "PERSISTED_QUERY_NOT_FOUND",
     "INTERNAL",
 )

@@ -14,6 +14,13 @@ process it spawns (`--workers N`), and its own loggers ("uvicorn",
 "uvicorn.error", "uvicorn.access") then propagate to our one handler instead
 of printing their own format.
 
+No line carries a secret: every formatted record goes through `redact()`,
+which blanks the values of secret-named fields (password, token, apiKey...)
+in JSON, Python and GraphQL notation, bearer tokens and JWTs, provider keys,
+values graphql-core echoes when it refuses a variable, and the query string
+(signature, expiry) of `/files/...` links, so an access log line keeps the
+path of a download but not the link that grants it.
+
 This module shadows nothing: with absolute imports `import logging` below is
 the standard library.
 """
@@ -85,6 +92,42 @@ def bind_document_id(document_id: str | int) -> Iterator[str]:
         _document_id.reset(token)
 
 
+# ---- redaction -----------------------------------------------------------
+
+REDACTED = "[REDACTED]"
+_SECRET_NAMES = (
+    r"(?:new|current|old)?_?password|passwd|secret|(?:access|refresh|id)?_?token|api_?key|"
+    r"provider_?key|authorization|signature|sig|credentials?"
+)
+_SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(?i)\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+"), rf"\1 {REDACTED}"),
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), REDACTED),
+    # OpenAI-style, Google API and webhook secrets.
+    (re.compile(r"\b(?:sk-[A-Za-z0-9_-]{8,}|AIza[0-9A-Za-z_-]{20,}|whsec_[A-Za-z0-9+/=_-]{8,})"), REDACTED),
+    # password: "x" / 'password': 'x' / "password":"x" / password=x (GraphQL, repr, JSON, query strings)
+    (
+        re.compile(
+            rf"""(?ix)(["']?\b(?:{_SECRET_NAMES})\b["']?\s*[:=]\s*)"""
+            # Not a scheme word: "Authorization: Bearer <token>" is left to the Bearer pattern above.
+            r"""(?!Bearer\b|Basic\b)("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^\s,;&)}\]]+)"""
+        ),
+        rf"\1{REDACTED}",
+    ),
+    # graphql-core echoes a refused value: "String cannot represent a non string value: ['hunter2']".
+    (re.compile(r"(?i)(cannot represent [^:]*value):[^\n]*"), rf"\1: {REDACTED}"),
+    (re.compile(r"(?i)(got invalid value) .*?(;|$)", re.MULTILINE), rf"\1 {REDACTED}\2"),
+    # A signed download link: keep the path, drop what grants access.
+    (re.compile(r"(/files/[^\s?\"'#]*)\?[^\s\"'#]*"), r"\1"),
+)
+
+
+def redact(text: str) -> str:
+    """`text` without the secrets it may carry (see the module docstring)."""
+    for pattern, replacement in _SECRET_PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
 # ---- records --------------------------------------------------------------
 
 
@@ -105,7 +148,7 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, tz=UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": redact(record.getMessage()),
             "request_id": getattr(record, "request_id", None),
             "document_id": getattr(record, "document_id", None),
         }
@@ -113,11 +156,11 @@ class JsonFormatter(logging.Formatter):
             entry.update(_access_fields(record))
         for key, val in record.__dict__.items():
             if key not in _RECORD_ATTRS and key not in _DROPPED_EXTRAS and not key.startswith("_"):
-                entry.setdefault(key, val)
+                entry.setdefault(key, redact(val) if isinstance(val, str) else val)
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = redact(self.formatException(record.exc_info))
         if record.stack_info:
-            entry["stack"] = self.formatStack(record.stack_info)
+            entry["stack"] = redact(self.formatStack(record.stack_info))
         # default=str: an odd `extra` value must never make a log call raise.
         return jsonlib.dumps(entry, default=str, ensure_ascii=False)
 
@@ -130,7 +173,7 @@ def _access_fields(record: logging.LogRecord) -> dict[str, Any]:
         return {
             "client": client,
             "method": method,
-            "path": path,
+            "path": redact(path) if isinstance(path, str) else path,
             "http_version": http_version,
             "status": status,
         }
@@ -144,7 +187,7 @@ class TextFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
-        line = super().format(record)
+        line = redact(super().format(record))
         ids = [
             f"{name}={val}"
             for name in ("request_id", "document_id")
@@ -234,4 +277,5 @@ __all__ = [
     "current_request_id",
     "logging_config",
     "new_request_id",
+    "redact",
 ]

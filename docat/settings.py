@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     max_pages_user: int = Field(default=100, ge=1)
     max_pages_admin: int = Field(default=200, ge=1)
     cors_origins: str = ""
+    # Request headers allowed from those origins beyond Authorization, Content-Type and
+    # X-Request-ID, comma-separated (e.g. Apollo Client's apollo-require-preflight).
+    cors_allow_headers: str = ""
 
     # Operational knobs beyond the contract.
     log_level: str = "INFO"
@@ -128,6 +131,10 @@ class Settings(BaseSettings):
         return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
 
     @property
+    def cors_allow_header_list(self) -> list[str]:
+        return [h.strip() for h in self.cors_allow_headers.split(",") if h.strip()]
+
+    @property
     def introspection_enabled(self) -> bool:
         if self.graphql_introspection is not None:
             return self.graphql_introspection
@@ -147,7 +154,8 @@ class Settings(BaseSettings):
         path = self.data_dir / "secret_key"
         if path.exists():
             return path.read_text().strip()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        # Owner-only, like everything under DATA_DIR (docat.db, docat.storage.local).
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         key = secrets.token_urlsafe(48)
         # Written with 0600 so only the service's user can read it.
         path.touch(mode=0o600)

@@ -20,6 +20,7 @@ from docat.resources import open_resources
 from docat.settings import Settings, load_settings
 from graphql_api.background import api_background
 from graphql_api.files import files_endpoint
+from graphql_api.persisted_queries import open_persisted_queries
 from graphql_api.request_guard import GraphQLRequestGuard
 from graphql_api.schema import build_schema
 from graphql_api.security_headers import SecurityHeadersMiddleware
@@ -59,9 +60,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         async with (
             open_resources(settings, migrate=not settings.is_postgres) as resources,
             open_rate_limiter(settings) as rate_limiter,
+            open_persisted_queries(settings) as persisted_queries,
         ):
             # Read by login, uploadDocument and the per-operation budget (graphql_api.hardening).
             resources.extras["rate_limiter"] = rate_limiter
+            # Automatic persisted queries (graphql_api.http_protocol): Redis in production.
+            resources.extras["persisted_queries"] = persisted_queries
             app.state.resources = resources
             # /health's Redis client; embedded: the in-process heartbeat and retention sweep.
             async with api_background(resources):
@@ -77,7 +81,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 CORSMiddleware,
                 allow_origins=settings.cors_origin_list,
                 allow_methods=["GET", "POST", "OPTIONS"],
-                allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+                allow_headers=[
+                    "Authorization",
+                    "Content-Type",
+                    "X-Request-ID",
+                    # CORS_ALLOW_HEADERS: e.g. Apollo Client's apollo-require-preflight.
+                    *settings.cors_allow_header_list,
+                ],
                 max_age=600,
             )
         )

@@ -45,6 +45,17 @@ from graphql_api.plain_completion import Plan, build_plan
 
 
 class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    @classmethod
+    def build(cls, *args: Any, **kwargs: Any) -> Any:
+        # Where introspection is off, a refused variable gets no "Did you mean ...?": the
+        # suggestions would describe the schema field by field (graphql_api.validation does
+        # the same for the document).
+        context = kwargs.get("context_value", args[3] if len(args) > 3 else None)
+        settings = getattr(context, "settings", None)
+        if settings is not None and not settings.introspection_enabled:
+            kwargs["hide_suggestions"] = True
+        return super().build(*args, **kwargs)
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # (object type, ids of the group's field nodes) -> plan, or None for "not plain".

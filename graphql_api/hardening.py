@@ -2,15 +2,22 @@
 
 In the order an operation meets them:
 
-1. parse (LimitedParserCache, in place of Strawberry's ParserCache): at most
+1. before parsing (RequestBudget): one hit of the caller's request budget
+   (`docat.rate_limits`), keyed by the verified token's subject without a
+   database read, so a flood of costly documents is stopped by the rate limit
+   before it costs anything to parse or validate;
+2. parse (LimitedParserCache, in place of Strawberry's ParserCache): at most
    MAX_QUERY_LENGTH characters (refused before lexing) and MAX_TOKENS tokens
-   (the lexer stops there);
-2. validation: depth at most MAX_DEPTH, at most MAX_ALIASES aliases, and
-   introspection only where `settings.introspection_enabled` (always on in
-   embedded mode, configurable in production);
-3. before execution: the query cost (below) at most MAX_COST, then one hit of
-   the caller's request budget (`docat.rate_limits`), keyed by the verified
-   token's subject without a database read.
+   (the lexer stops there, as Strawberry's MaxTokensLimiter does), then at
+   most MAX_SELECTIONS selections (fields, fragment spreads, inline
+   fragments), counted in one pass over the AST before any validation rule:
+   `{ me{email} me{email} ...x1240 }` fits the token limit but would cost
+   seconds in OverlappingFieldsCanBeMerged;
+3. validation (graphql_api.validation): depth at most MAX_DEPTH, at most
+   MAX_ALIASES aliases (Strawberry's QueryDepthLimiter and MaxAliasesLimiter
+   rules), introspection only where `settings.introspection_enabled`, then
+   the spec's rules, in a thread for documents over THREAD_SELECTIONS;
+4. before execution: the query cost (below) at most MAX_COST.
 
 Cost: every selected field costs 1 times the product of the `first` of the
 connections it is nested in (the variables' values, else the argument's
@@ -19,17 +26,19 @@ asks for up to 10,000 log rows and is priced so.
 
 The rule classes are made once at import: the validation cache is keyed by
 the rule classes, and a class made per request would never hit it. Every
-refusal is a GraphQLError without an original error, which graphql_api.errors
-reports as BAD_USER_INPUT; the budget raises RATE_LIMITED.
+refusal here is BAD_USER_INPUT (a syntax error: GRAPHQL_PARSE_FAILED); the
+budget raises RATE_LIMITED.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
+from functools import lru_cache
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -51,7 +60,6 @@ from graphql import (
     is_object_type,
 )
 from graphql.utilities import get_operation_ast
-from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import ParserCache, SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as aliases_validator
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
@@ -66,6 +74,10 @@ MAX_TOKENS = 5_000
 MAX_DEPTH = 12
 MAX_ALIASES = 50
 MAX_COST = 20_000
+# GraphiQL's introspection query has ~85 selections, the dashboard's largest ~40.
+MAX_SELECTIONS = 400
+# Past this many selections, validation runs in a worker thread.
+THREAD_SELECTIONS = 100
 # A batch (JSON array) request carries at most this many operations.
 MAX_BATCH = 10
 
@@ -90,11 +102,11 @@ AliasLimit = aliases_validator(MAX_ALIASES)
 
 
 class LimitedParserCache(ParserCache):
-    """Strawberry's cached parse with the parser's own limits, and coded syntax errors.
+    """Strawberry's cached parse with the parser's own limits, a selection count, and coded errors.
 
     The limits refuse a long or token-heavy document before an AST is built.
-    A parse error raised inside this hook leaves the operation before
-    ErrorCodes can see it, so it is given its code here.
+    An error raised inside this hook leaves the operation before ErrorCodes
+    can see it, so it is given its code here.
     """
 
     def on_parse(self) -> Iterator[None]:
@@ -103,30 +115,54 @@ class LimitedParserCache(ParserCache):
         # graphql-core 3.3's option; Strawberry's ParseOptions type does not list it yet.
         ctx.parse_options["max_source_length"] = MAX_QUERY_LENGTH  # type: ignore[typeddict-unknown-key]
         try:
-            ctx.graphql_document = self.cached_parse_document(ctx.query, **ctx.parse_options)
+            document = self.cached_parse_document(ctx.query, **ctx.parse_options)
         except GraphQLError as error:
+            # Past a size limit the document is refused by policy; anything else is bad syntax.
+            code = "BAD_USER_INPUT" if "Parsing aborted" in error.message else "GRAPHQL_PARSE_FAILED"
+            metrics.record_error(code)
+            raise GraphQLError(
+                error.message, error.nodes, error.source, error.positions, None, None, {"code": code}
+            ) from None
+        count = selection_count(document)
+        if count > MAX_SELECTIONS:
             metrics.record_error("BAD_USER_INPUT")
             raise GraphQLError(
-                error.message,
-                error.nodes,
-                error.source,
-                error.positions,
-                None,
-                None,
-                {"code": "BAD_USER_INPUT"},
-            ) from None
+                f"the document has {count} selections, more than the limit of {MAX_SELECTIONS}: "
+                "split it into smaller operations",
+                extensions={"code": "BAD_USER_INPUT"},
+            )
+        ctx.graphql_document = document
         yield
 
 
-class ValidationLimits(SchemaExtension):
-    """Depth and aliases always; introspection only where the settings allow it."""
+@lru_cache(maxsize=512)
+def selection_count(document: DocumentNode) -> int:
+    """Fields, fragment spreads and inline fragments written in the document (each fragment once).
 
-    def on_operation(self) -> Iterator[None]:
-        rules: tuple[type[ValidationRule], ...] = (DepthLimit, AliasLimit)
-        settings = getattr(self.execution_context.context, "settings", None)
-        if settings is not None and not settings.introspection_enabled:
-            rules = (*rules, NoSchemaIntrospectionCustomRule)
-        self.execution_context.validation_rules = (*self.execution_context.validation_rules, *rules)
+    Linear in the document and without recursion (a document nested to the token limit
+    must not reach the interpreter's recursion limit); cached with the parsed document.
+    """
+    count = 0
+    pending: list[SelectionSetNode] = [
+        d.selection_set
+        for d in document.definitions
+        if isinstance(d, OperationDefinitionNode | FragmentDefinitionNode)
+    ]
+    while pending:
+        selection_set = pending.pop()
+        for selection in selection_set.selections:
+            count += 1
+            inner = getattr(selection, "selection_set", None)
+            if inner is not None:
+                pending.append(inner)
+    return count
+
+
+class RequestBudget(SchemaExtension):
+    """One hit of the caller's request budget, before the document is even parsed."""
+
+    async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
+        await _charge_budget(self.execution_context.context)
         yield
 
 
@@ -214,10 +250,10 @@ def query_cost(
     )
 
 
-class CostAndBudget(SchemaExtension):
-    """Price the validated operation, then charge the caller's request budget; both before execution."""
+class QueryCost(SchemaExtension):
+    """Price the validated operation before execution."""
 
-    async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
+    def on_execute(self) -> Iterator[None]:
         ctx = self.execution_context
         document = ctx.graphql_document
         if document is not None:
@@ -235,23 +271,22 @@ class CostAndBudget(SchemaExtension):
                         "ask for fewer rows (`first`) or fewer nested connections",
                         extensions={"code": "BAD_USER_INPUT"},
                     )
-        await self._charge_budget(ctx.context)
         yield
 
-    @staticmethod
-    async def _charge_budget(context: Any) -> None:
-        resources = getattr(context, "resources", None)
-        limiter = resources.extras.get("rate_limiter") if resources is not None else None
-        if limiter is None:
-            return
-        try:
-            await limiter.hit_request(context, _budget_subject(context))
-        except RateLimited:
-            raise
-        except Exception:
-            # The limiter's store (Redis) failing must not take the API down with it, nor
-            # reach the client (errors raised here skip ErrorCodes): fail open, loudly.
-            log.warning("request budget unavailable; operation allowed", exc_info=True)
+
+async def _charge_budget(context: Any) -> None:
+    resources = getattr(context, "resources", None)
+    limiter = resources.extras.get("rate_limiter") if resources is not None else None
+    if limiter is None:
+        return
+    try:
+        await limiter.hit_request(context, _budget_subject(context))
+    except RateLimited:
+        raise
+    except Exception:
+        # The limiter's store (Redis) failing must not take the API down with it, nor
+        # reach the client (errors raised here skip ErrorCodes): fail open, loudly.
+        log.warning("request budget unavailable; operation allowed", exc_info=True)
 
 
 def _budget_subject(context: Any) -> str | None:
@@ -278,4 +313,6 @@ def _budget_subject(context: Any) -> str | None:
 
 def hardening_extensions() -> list[type[SchemaExtension]]:
     """For build_schema's extensions list (classes: one instance per operation)."""
-    return [ValidationLimits, CostAndBudget]
+    from graphql_api.validation import DocumentValidation
+
+    return [RequestBudget, DocumentValidation, QueryCost]

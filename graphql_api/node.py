@@ -6,13 +6,13 @@ import uuid
 
 import strawberry
 
-from docat.errors import NotFound
+from docat.errors import BadUserInput, NotFound
 from graphql_api.admin.types import ProviderKeyType
 from graphql_api.context import Info
 from graphql_api.documents.access import visible_documents
 from graphql_api.documents.types import DocumentType
 from graphql_api.logs.types import CreditLogType, ProcessingLogType
-from graphql_api.relay import Node, from_global_id
+from graphql_api.relay import Node, from_global_id, row_id
 from graphql_api.users.types import UserType
 from models import CreditLog, ProcessingLog, ProviderKey, Role, User
 
@@ -21,6 +21,12 @@ async def resolve_node(info: Info, global_id: str) -> Node | None:
     viewer = await info.context.require_user()
     kind, key = from_global_id(global_id)
     admin = viewer.role == Role.ADMIN
+    if kind in ("ProcessingLog", "CreditLog"):
+        try:
+            row_id(key)
+        except ValueError as exc:
+            # A number past the id column's range would fail in the database, not just miss.
+            raise BadUserInput("invalid id: not a row id") from exc
     try:
         if kind == "User":
             user = await User.get_or_none(id=uuid.UUID(key))
@@ -31,11 +37,11 @@ async def resolve_node(info: Info, global_id: str) -> Node | None:
             if doc:
                 return DocumentType.from_model(doc)
         elif kind == "ProcessingLog":
-            log = await ProcessingLog.get_or_none(id=int(key)).prefetch_related("document")
+            log = await ProcessingLog.get_or_none(id=row_id(key)).prefetch_related("document")
             if log and (admin or log.document.owner_id == viewer.id):  # type: ignore[attr-defined]
                 return ProcessingLogType.from_model(log)
         elif kind == "CreditLog":
-            row = await CreditLog.get_or_none(id=int(key))
+            row = await CreditLog.get_or_none(id=row_id(key))
             if row and (admin or row.user_id == viewer.id):  # type: ignore[attr-defined]
                 return CreditLogType.from_model(row)
         elif kind == "ProviderKey" and admin:

@@ -12,8 +12,9 @@ import asyncio
 import base64
 import binascii
 import json
+import uuid
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 import orjson
@@ -95,13 +96,54 @@ def encode_cursor(at: datetime, key: object) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+# Row ids are 64-bit integers in both databases; a larger number is nobody's row.
+MAX_ROW_ID = 2**63 - 1
+# A year both databases and Python's datetime can hold once converted to UTC.
+_CURSOR_YEARS = range(1, 9999)
+
+
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """The (time, key) a cursor names; anything a client crafted is BAD_USER_INPUT, never a query error.
+
+    The time comes back in UTC (a naive one is taken as UTC): an offset that pushes
+    year 1 or 9999 past datetime's range would otherwise overflow in the driver.
+    """
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         at, key = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return datetime.fromisoformat(at), str(key)
-    except (binascii.Error, ValueError, TypeError) as exc:
+        moment = datetime.fromisoformat(at)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        if moment.year not in _CURSOR_YEARS:
+            raise ValueError("cursor date out of range")
+        moment = moment.astimezone(UTC)
+        if not isinstance(key, str | int) or "\x00" in str(key):
+            raise ValueError("cursor key")
+        return moment, str(key)
+    except (binascii.Error, ValueError, TypeError, OverflowError) as exc:
         raise BadUserInput("invalid cursor") from exc
+
+
+def cursor_key(query: QuerySet[Any], key_field: str, key: str) -> object:
+    """The cursor's key as the key column's type: a UUID or a 64-bit integer, else BAD_USER_INPUT."""
+    field = query.model._meta.fields_map.get(key_field)
+    kind = type(field).__name__ if field is not None else ""
+    try:
+        if "UUID" in kind:
+            return uuid.UUID(key)
+        if "Int" in kind:
+            return row_id(key)
+    except ValueError as exc:
+        raise BadUserInput("invalid cursor") from exc
+    return key
+
+
+def row_id(key: str) -> int:
+    """An integer row id from client text; ValueError if it is not one a row could have."""
+    number = int(key)
+    if not 0 < number <= MAX_ROW_ID:
+        raise ValueError("row id out of range")
+    return number
 
 
 def check_page_size(first: int | None) -> int:
@@ -131,7 +173,8 @@ async def paginate(
     size = check_page_size(first)
     page_query = query
     if after:
-        at, key = decode_cursor(after)
+        at, raw_key = decode_cursor(after)
+        key = cursor_key(query, key_field, raw_key)
         before: dict[str, Any] = {f"{time_field}__lt": at}
         same_time: dict[str, Any] = {time_field: at}
         lower_key: dict[str, Any] = {f"{key_field}__lt": key}

@@ -8,10 +8,11 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension, ValidationCache
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 
 from docat.errors import DocatError
+from docat.logging import redact
 from graphql_api.admin.mutations import AdminMutations
 from graphql_api.admin.queries import AdminQueries
 from graphql_api.admin.types import ProviderKeyType
@@ -44,9 +45,11 @@ class DocatSchema(strawberry.Schema):
         unexpected = []
         for error in errors:
             original = error.original_error
-            if original is None or isinstance(original, DocatError | PdfError):
+            # A GraphQLError as the original is graphql-core's own refusal of a variable's value.
+            if original is None or isinstance(original, DocatError | PdfError | GraphQLError):
                 code = (error.extensions or {}).get("code", "BAD_USER_INPUT")
-                log.info("GraphQL request refused: %s: %s", code, error.message)
+                # The message may echo the input (a password given as a number): redacted.
+                log.info("GraphQL request refused: %s: %s", code, redact(error.message))
             else:
                 unexpected.append(error)
         for error in unexpected:
@@ -88,7 +91,6 @@ def build_schema(
             *hardening_extensions(),
             # Parsing and validating are most of the cost of a small query; both are pure.
             lambda: LimitedParserCache(maxsize=512),
-            lambda: ValidationCache(maxsize=512),
             *(extra_extensions or []),
         ],
         # graphql-core 3.3 leaks per subscription event without it (see the module).

@@ -24,6 +24,7 @@ from strawberry.subscriptions.protocols.graphql_ws.types import (
 from docat.errors import DocatError
 from graphql_api.context import Context
 from graphql_api.retry_headers import retry_answer
+from graphql_api.http_protocol import GraphQLHTTPProtocol
 
 # The contract's close code for a missing or bad token (graphql-transport-ws's "Forbidden").
 FORBIDDEN_CLOSE_CODE = 4403
@@ -73,7 +74,8 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
         await super().handle_connection_init(message)
 
 
-class DocatGraphQL(GraphQL[Context, None]):
+class DocatGraphQL(GraphQLHTTPProtocol, GraphQL[Context, None]):  # type: ignore[misc]
+    # GraphQLHTTPProtocol: the HTTP side (spec media types, APQ, multipart subscriptions).
     graphql_transport_ws_handler_class = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
 

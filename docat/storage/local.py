@@ -34,6 +34,11 @@ _INLINE_WRITE_SIZE = 64 * 1024
 _READ_SIZE = 1024 * 1024
 
 
+# Stored documents are the users' data: readable by the service's user only, whatever the umask.
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+
+
 def _temp_path(target: Path) -> Path:
     return target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
 
@@ -42,9 +47,9 @@ def _open_temp(target: Path) -> tuple[Path, BinaryIO]:
     tmp = _temp_path(target)
     # A concurrent delete_prefix may prune the folder between mkdir and open; once more is enough.
     for attempt in (1, 2):
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
         try:
-            return tmp, open(tmp, "xb")
+            return tmp, os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE), "wb")
         except FileNotFoundError:
             if attempt == 2:
                 raise
@@ -90,6 +95,7 @@ def _copy_atomically(source: Path, target: Path) -> int:
     tmp = _temp_path(target)
     try:
         shutil.copyfile(source, tmp)
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -109,6 +115,8 @@ def _link_atomically(source: Path, target: Path) -> int | None:
     except OSError:
         return None
     try:
+        # The link shares the source's inode: the source (an upload's temporary file) gets the mode too.
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -123,7 +131,7 @@ class LocalStorage:
     @classmethod
     async def open(cls, root: Path) -> LocalStorage:
         storage = cls(root)
-        await asyncio.to_thread(storage.root.mkdir, parents=True, exist_ok=True)
+        await asyncio.to_thread(storage.root.mkdir, mode=DIR_MODE, parents=True, exist_ok=True)
         return storage
 
     async def close(self) -> None:
