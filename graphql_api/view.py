@@ -88,6 +88,12 @@ class DocatGraphQL(GraphQL[Context, None]):
         except TypeError:
             return json.dumps(data, separators=(",", ":"))
 
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # GraphiQL from the package's own files (graphql_api.web), not Strawberry's unpkg page.
+        from graphql_api.web import graphiql_page
+
+        return graphiql_page(request)
+
     async def on_ws_connect(self, context: Context) -> Any:
         """A missing or bad token closes the socket with 4403 (Forbidden).
 
