@@ -26,6 +26,7 @@ from graphql_api.schema import build_schema
 from graphql_api.security_headers import SecurityHeadersMiddleware
 from graphql_api.upload_limit import UploadLimitMiddleware
 from graphql_api.view import DocatGraphQL
+from graphql_api.web import web_routes
 
 
 async def metrics_endpoint(request: Request) -> Response:
@@ -102,6 +103,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/health", health_endpoint, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
         Route("/files/{document_id}/{format}", files_endpoint, methods=["GET"]),
+        # The dashboard at / and its assets (GraphiQL's page is DocatGraphQL.render_graphql_ide).
+        *web_routes(),
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.settings = settings

@@ -99,6 +99,11 @@ class DocatGraphQL(GraphQLHTTPProtocol, GraphQL[Context, None]):  # type: ignore
             response.status_code = status
         response.headers.update(headers)
         return response
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # GraphiQL from the package's own files (graphql_api.web), not Strawberry's unpkg page.
+        from graphql_api.web import graphiql_page
+
+        return graphiql_page(request)
 
     async def on_ws_connect(self, context: Context) -> Any:
         """A missing or bad token closes the socket with 4403 (Forbidden).
