@@ -36,6 +36,7 @@ from jobs.pdf.layout import (
     running_key,
     toc_entry,
 )
+from jobs.pdf.list_markers import attach_markers
 from jobs.pdf.ocr import check_language, estimate_confidence
 from jobs.pdf.ocr_sizes import read_ocr_page
 from jobs.pdf.ocr_styles import fit_ocr_page
@@ -169,7 +170,7 @@ class _PageBuilder:
         if _CAPTION.match(line.text):
             self.start("CAPTION", line)
             return
-        if _LIST_ITEM.match(line.text):
+        if line.bullet or _LIST_ITEM.match(line.text):
             self.start("LIST_ITEM", line)
             return
         if cur and cur.type in ("PARAGRAPH", "CAPTION", "LIST_ITEM") and _is_continuation(cur, line):
@@ -314,7 +315,7 @@ def extract_page(page: pymupdf.Page, options: ExtractOptions, profile: DocumentP
         tables += stream
         areas = [t.bbox for t in stream]
         lines = [ln for ln in lines if not _inside(ln.bbox, areas)]
-    lines = join_toc_numbers(lines)
+    lines = join_toc_numbers(attach_markers(lines))
     items: list[Line | FoundTable | _Image] = [*lines, *tables, *_images(image_boxes, page.rect, ocr)]
 
     builder = _PageBuilder(number, profile, page.rect.height)
