@@ -43,6 +43,7 @@ from jobs.pdf.ocr_styles import fit_ocr_page
 from jobs.pdf.options import ExtractOptions
 from jobs.pdf.profile import MAX_HEADING_CHARS, DocumentProfile
 from jobs.pdf.stream_tables import find_stream_tables
+from jobs.pdf.table_checks import MAX_PATHS, clean_tables, grid_too_fine
 from jobs.pdf.tables import FoundTable, find_page_tables, split_rules, table_area, vector_paths
 from jobs.pdf.title_page import title_page_lines
 
@@ -299,12 +300,15 @@ def extract_page(page: pymupdf.Page, options: ExtractOptions, profile: DocumentP
 
     paths = vector_paths(page_dict)
     area = table_area(paths) if not ocr else None
+    if area is not None and grid_too_fine(paths, area, lines):
+        area = None  # graph paper or a form's comb: no table, and seconds saved
     tables = find_page_tables(page, area) if area is not None else []
     # Tables ruled by horizontal lines only, beside any ruled one: the stacks are free
     # to find, the words are read only where a stack's lines break into cells.
-    stacks = rule_stacks(paths, [t.bbox for t in tables]) if not ocr else []
+    stacks = rule_stacks(paths, [t.bbox for t in tables]) if not ocr and len(paths) <= MAX_PATHS else []
     if stacks:
         tables += find_rule_tables(page, stacks, lines)
+    tables = clean_tables(tables, lines)
     if tables:
         areas = [t.bbox for t in tables]
         lines = [ln for ln in lines if not _inside(ln.bbox, areas)]
