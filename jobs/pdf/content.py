@@ -45,6 +45,9 @@ class TableData:
     rows: list[list[str]]
     translated_headers: list[str] | None = None
     translated_rows: list[list[str]] | None = None
+    # Internal, not in the JSON: the headers are the first row for want of any
+    # sign (a rule, bold type) that it is one.
+    header_guessed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {

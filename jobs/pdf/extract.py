@@ -20,6 +20,7 @@ import pymupdf
 
 from jobs.pdf.booktabs import find_rule_tables, rule_stacks
 from jobs.pdf.content import Bbox, ContentBlock, PageContent
+from jobs.pdf.continued_tables import table_text
 from jobs.pdf.errors import InvalidPdf
 from jobs.pdf.kept_document import open_document
 from jobs.pdf.layout import (
@@ -35,12 +36,15 @@ from jobs.pdf.layout import (
     running_key,
     toc_entry,
 )
+from jobs.pdf.list_markers import attach_markers
 from jobs.pdf.ocr import check_language, estimate_confidence
 from jobs.pdf.ocr_sizes import read_ocr_page
 from jobs.pdf.ocr_styles import fit_ocr_page
 from jobs.pdf.options import ExtractOptions
 from jobs.pdf.profile import MAX_HEADING_CHARS, DocumentProfile
-from jobs.pdf.tables import FoundTable, find_page_tables, table_area, vector_paths
+from jobs.pdf.stream_tables import find_stream_tables
+from jobs.pdf.table_checks import MAX_PATHS, clean_tables, grid_too_fine
+from jobs.pdf.tables import FoundTable, find_page_tables, split_rules, table_area, vector_paths
 from jobs.pdf.title_page import title_page_lines
 
 # Bullet glyphs and dashes that start a list item.
@@ -167,7 +171,7 @@ class _PageBuilder:
         if _CAPTION.match(line.text):
             self.start("CAPTION", line)
             return
-        if _LIST_ITEM.match(line.text):
+        if line.bullet or _LIST_ITEM.match(line.text):
             self.start("LIST_ITEM", line)
             return
         if cur and cur.type in ("PARAGRAPH", "CAPTION", "LIST_ITEM") and _is_continuation(cur, line):
@@ -179,8 +183,7 @@ class _PageBuilder:
 
     def add_table(self, table: FoundTable) -> None:
         self.flush()
-        rows = [table.data.headers, *table.data.rows]
-        text = "\n".join(" | ".join(r) for r in rows)
+        text = table_text(table.data)
         self.blocks.append(ContentBlock(self.number, "TABLE", text, table.bbox, table=table.data))
 
     def add_image(self, image: _Image) -> None:
@@ -248,6 +251,12 @@ def _bylines(ordered: Sequence[Line | FoundTable | _Image], profile: DocumentPro
     return {positions[i] for i in found}
 
 
+def _row_pieces(line: Line, lines: Sequence[Line]) -> int:
+    """How many of `lines` share `line`'s row (itself included)."""
+    cy = (line.bbox[1] + line.bbox[3]) / 2
+    return sum(1 for ln in lines if ln.bbox[1] <= cy <= ln.bbox[3])
+
+
 def _split_margins(
     number: int, lines: list[Line], profile: DocumentProfile, page_height: float
 ) -> tuple[list[ContentBlock], list[ContentBlock], list[Line]]:
@@ -257,7 +266,11 @@ def _split_margins(
     footers: list[ContentBlock] = []
     body: list[Line] = []
     for line, zone in zip(lines, margin_zones(lines, page_height), strict=True):
-        if zone and (running_key(line.text) in profile.running or is_page_number(line.text)):
+        # A number in a row of several cells is a table's, not the page's.
+        if zone and (
+            running_key(line.text) in profile.running
+            or (is_page_number(line.text) and _row_pieces(line, lines) < 3)
+        ):
             out = headers if zone == "top" else footers
             out.append(ContentBlock(number, "HEADER" if zone == "top" else "FOOTER", line.text, line.bbox))
         else:
@@ -287,17 +300,26 @@ def extract_page(page: pymupdf.Page, options: ExtractOptions, profile: DocumentP
 
     paths = vector_paths(page_dict)
     area = table_area(paths) if not ocr else None
+    if area is not None and grid_too_fine(paths, area, lines):
+        area = None  # graph paper or a form's comb: no table, and seconds saved
     tables = find_page_tables(page, area) if area is not None else []
     # Tables ruled by horizontal lines only, beside any ruled one: the stacks are free
     # to find, the words are read only where a stack's lines break into cells.
-    stacks = rule_stacks(paths, [t.bbox for t in tables]) if not ocr else []
+    stacks = rule_stacks(paths, [t.bbox for t in tables]) if not ocr and len(paths) <= MAX_PATHS else []
     if stacks:
         tables += find_rule_tables(page, stacks, lines)
+    tables = clean_tables(tables, lines)
     if tables:
         areas = [t.bbox for t in tables]
         lines = [ln for ln in lines if not _inside(ln.bbox, areas)]
     headers, footers, lines = _split_margins(number, lines, profile, page.rect.height)
-    lines = join_toc_numbers(lines)
+    # Tables aligned by whitespace alone, among the lines no ruled table took.
+    stream = find_stream_tables(lines, split_rules(paths)[0]) if not ocr else []
+    if stream:
+        tables += stream
+        areas = [t.bbox for t in stream]
+        lines = [ln for ln in lines if not _inside(ln.bbox, areas)]
+    lines = join_toc_numbers(attach_markers(lines))
     items: list[Line | FoundTable | _Image] = [*lines, *tables, *_images(image_boxes, page.rect, ocr)]
 
     builder = _PageBuilder(number, profile, page.rect.height)

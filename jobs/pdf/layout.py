@@ -57,6 +57,7 @@ class Line:
     size: float  # dominant font size by character count, rounded to 0.5 pt
     bold: bool  # most characters bold
     toc: bool = False  # a contents entry: text, then its page number
+    bullet: bool = False  # a list item's first line, its marker drawn apart (list_markers)
 
     @property
     def style(self) -> tuple[float, bool]:
@@ -201,6 +202,7 @@ def merge_fragments(lines: list[Line]) -> list[Line]:
                     prev.size if len(prev.text) >= len(line.text) else line.size,
                     prev.bold and line.bold,
                     prev.toc or line.toc,
+                    prev.bullet,
                 )
                 continue
         merged.append(line)

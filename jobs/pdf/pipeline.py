@@ -17,6 +17,7 @@ from pathlib import Path
 
 from jobs.pdf.analyze import PdfInspection, inspect_document, open_pdf
 from jobs.pdf.content import ContentMetadata, ExtractedContent, PageContent
+from jobs.pdf.continued_tables import link_continued_tables
 from jobs.pdf.errors import BadPdfOptions, TooManyPages
 from jobs.pdf.extract import extract_pages
 from jobs.pdf.ocr import check_language
@@ -65,6 +66,7 @@ def assemble(
     Can be called again after LLM OCR replaced some pages' blocks.
     """
     ordered = sorted(pages, key=lambda p: p.page)
+    link_continued_tables(ordered)
     blocks = [b for p in ordered for b in p.blocks]
     title = metadata_title or next((b.text for b in blocks if b.type == "TITLE"), None)
     confidence = sum(p.confidence for p in ordered) / len(ordered) if ordered else 1.0

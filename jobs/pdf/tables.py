@@ -125,6 +125,20 @@ def _cell(value: str | None) -> str:
     return " ".join(value.split()) if value else ""
 
 
+def _names_columns(page: pymupdf.Page, header: Any, table: Any) -> bool:
+    """Whether the text PyMuPDF guessed as a header above the grid names its columns:
+    most columns get a name, and no word runs across a column's edge. A line of
+    the paragraph right above a table (a fragment such as "saddle zulu.") fails."""
+    names = [_cell(n) for n in header.names]
+    if sum(1 for n in names if n) * 2 < max(len(names), 3):
+        return False
+    edges = [cell[0] for cell in table.rows[0].cells[1:] if cell is not None]
+    for w in page.get_text("words", clip=pymupdf.Rect(header.bbox)):
+        if any(w[0] < x - 1 < x + 1 < w[2] for x in edges):
+            return False
+    return True
+
+
 def find_page_tables(page: pymupdf.Page, area: Rect4 | None = None) -> list[FoundTable]:
     """Tables with at least two rows and two columns, within `area` (see
     `table_area`) if given; the first row (or an external header PyMuPDF found
@@ -145,7 +159,7 @@ def find_page_tables(page: pymupdf.Page, area: Rect4 | None = None) -> list[Foun
         if table.col_count < 2 or len(rows) < 2:
             continue
         header = table.header
-        if header is not None and header.external:
+        if header is not None and header.external and _names_columns(page, header, table):
             headers = [_cell(n) for n in header.names]
         else:
             headers, rows = rows[0], rows[1:]

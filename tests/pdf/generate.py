@@ -611,3 +611,32 @@ def scanned_plain_pdf(path: Path, dpi: int = 150) -> list[str]:
     scan_into(doc, page, dpi)
     doc.save(path, garbage=3, deflate=True)
     return drawn
+
+
+ABOVE_TABLE = "saddle zulu."
+
+
+def line_above_table_pdf(path: Path) -> list[str]:
+    """A paragraph whose last line sits just above a ruled table; returns the paragraph's words."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=A4.width, height=A4.height)
+    drawn = words(5, 60)
+    y = draw_paragraph(page, 80, drawn)
+    page.insert_text((LEFT, y), ABOVE_TABLE, fontname="helv", fontsize=BODY)
+    draw_table(page, y + 4)
+    doc.save(path)
+    return [*drawn, *ABOVE_TABLE.split()]
+
+
+def graph_paper_pdf(path: Path) -> list[str]:
+    """Text over a 99 x 77 grid of thin rules covering the page (graph paper)."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=A4.width, height=A4.height)
+    for i in range(78):
+        page.draw_line((40, 40 + i * 10), (40 + 99 * 5.2, 40 + i * 10), width=0.3)
+    for j in range(100):
+        page.draw_line((40 + j * 5.2, 40), (40 + j * 5.2, 40 + 77 * 10), width=0.3)
+    drawn = words(9, 120)
+    draw_paragraph(page, 100, drawn)
+    doc.save(path)
+    return drawn
