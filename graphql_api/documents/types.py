@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING, Annotated, cast
 import strawberry
 
 from graphql_api.context import Info
-from graphql_api.relay import Connection, Node, to_global_id
+from graphql_api.relay import (
+    AFTER_ARGUMENT,
+    BEFORE_ARGUMENT,
+    LAST_ARGUMENT,
+    Connection,
+    Node,
+    first_argument,
+    to_global_id,
+)
 from graphql_api.scalars import JSON
 from jobs.pdf.content import ContentBlock as ContentBlockData
 from jobs.pdf.content import ExtractedContent as ExtractedContentData
@@ -290,10 +298,15 @@ class DocumentType(Node):
 
         return await resolve_download_url(info, self.model, format.value)
 
-    @strawberry.field
+    @strawberry.field(description="This document's processing log, newest first.")
     async def logs(
-        self, info: Info, first: int | None = 50, after: str | None = None
+        self,
+        info: Info,
+        first: Annotated[int | None, first_argument(50)] = None,
+        after: Annotated[str | None, AFTER_ARGUMENT] = None,
+        last: Annotated[int | None, LAST_ARGUMENT] = None,
+        before: Annotated[str | None, BEFORE_ARGUMENT] = None,
     ) -> Connection[Annotated[ProcessingLogType, strawberry.lazy("graphql_api.logs.types")]]:
         from graphql_api.logs.queries import logs_of_document
 
-        return await logs_of_document(info, self.model, first=first, after=after)
+        return await logs_of_document(info, self.model, first=first, after=after, last=last, before=before)

@@ -9,7 +9,15 @@ import strawberry
 
 from docat.admin_settings import tier_credit_limit
 from graphql_api.context import Info
-from graphql_api.relay import Connection, Node, to_global_id
+from graphql_api.relay import (
+    AFTER_ARGUMENT,
+    BEFORE_ARGUMENT,
+    LAST_ARGUMENT,
+    Connection,
+    Node,
+    first_argument,
+    to_global_id,
+)
 from models import Role as RoleModel
 from models import Tier as TierModel
 from models import User
@@ -64,14 +72,21 @@ class UserType(Node):
     async def documents(
         self,
         info: Info,
-        first: int | None = 20,
-        after: str | None = None,
-        status: Annotated[JobStatusEnum, strawberry.lazy("graphql_api.documents.types")] | None = None,
+        first: Annotated[int | None, first_argument(20)] = None,
+        after: Annotated[str | None, AFTER_ARGUMENT] = None,
+        status: Annotated[
+            Annotated[JobStatusEnum, strawberry.lazy("graphql_api.documents.types")] | None,
+            strawberry.argument(description="Only documents in this status."),
+        ] = None,
+        last: Annotated[int | None, LAST_ARGUMENT] = None,
+        before: Annotated[str | None, BEFORE_ARGUMENT] = None,
     ) -> Connection[Annotated[DocumentType, strawberry.lazy("graphql_api.documents.types")]]:
         from graphql_api.documents.queries import documents_of
 
         viewer = await info.context.require_user()
-        return await documents_of(info, viewer, owner=self.model, first=first, after=after, status=status)
+        return await documents_of(
+            info, viewer, owner=self.model, first=first, after=after, status=status, last=last, before=before
+        )
 
 
 @strawberry.type
