@@ -55,7 +55,9 @@ def first_argument(default: int) -> Any:
 
 @strawberry.interface(description="An object with an opaque global ID; `Query.node` resolves any of them.")
 class Node:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(
+        description="Opaque global ID: stable, unique across types; `Query.node` resolves it."
+    )
 
 
 def to_global_id(type_name: str, key: object) -> strawberry.ID:

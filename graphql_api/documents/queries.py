@@ -56,12 +56,18 @@ async def documents_of(
 
 @strawberry.type
 class DocumentQueries:
-    @strawberry.field(description="A document of the caller (any document for ADMIN).")
-    async def document(self, info: Info, id: strawberry.ID) -> DocumentType | None:
+    @strawberry.field(
+        description="One document by global ID; NOT_FOUND if missing or not the caller's. Owner or ADMIN."
+    )
+    async def document(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The document's global ID.")],
+    ) -> DocumentType | None:
         viewer = await info.context.require_user()
         return DocumentType.from_model(await get_visible_document(viewer, id))
 
-    @strawberry.field(description="The caller's documents (every document for ADMIN), newest first.")
+    @strawberry.field(description="The caller's documents, newest first. Any signed-in user; ADMIN sees all.")
     async def documents(
         self,
         info: Info,

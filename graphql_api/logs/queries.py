@@ -43,7 +43,11 @@ async def logs_of_document(
 
 @strawberry.type
 class LogQueries:
-    @strawberry.field(description="Processing logs of the caller's documents (all for ADMIN), newest first.")
+    @strawberry.field(
+        description=(
+            "Processing logs of the caller's documents, newest first. Any signed-in user; ADMIN sees all."
+        )
+    )
     async def processing_logs(
         self,
         info: Info,
@@ -79,7 +83,7 @@ class LogQueries:
             convert=ProcessingLogType.from_model,
         )
 
-    @strawberry.field(description="The caller's credit ledger, newest first.")
+    @strawberry.field(description="The caller's credit ledger, newest first. Any signed-in user.")
     async def credit_logs(
         self,
         info: Info,

@@ -23,12 +23,12 @@ from models import User
 
 @strawberry.type
 class UserQueries:
-    @strawberry.field(description="The caller, or null without a token.")
+    @strawberry.field(description="The caller, or null without a token. Public.")
     async def me(self, info: Info) -> UserType | None:
         user = await info.context.user()
         return UserType.from_model(user) if user else None
 
-    @strawberry.field(description="ADMIN: every user, newest first; `search` matches email or name.")
+    @strawberry.field(description="Every user, newest first. ADMIN only.")
     async def users(
         self,
         info: Info,
