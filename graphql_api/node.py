@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 import strawberry
 
@@ -15,6 +16,9 @@ from graphql_api.logs.types import CreditLogType, ProcessingLogType
 from graphql_api.relay import Node, from_global_id, row_id
 from graphql_api.users.types import UserType
 from models import CreditLog, ProcessingLog, ProviderKey, Role, User
+
+# As many as one connection page holds.
+MAX_NODES = 100
 
 
 async def resolve_node(info: Info, global_id: str) -> Node | None:
@@ -53,8 +57,46 @@ async def resolve_node(info: Info, global_id: str) -> Node | None:
     raise NotFound("not found")
 
 
+async def resolve_nodes(info: Info, global_ids: list[strawberry.ID]) -> list[Node | None]:
+    """Each ID in order; null where `node(id:)` would answer NOT_FOUND (missing or not visible)."""
+    if len(global_ids) > MAX_NODES:
+        raise BadUserInput(f"`ids` holds at most {MAX_NODES} IDs")
+    await info.context.require_user()  # one authentication error, not one per ID
+    found: list[Node | None] = []
+    # One after the other: they share the request's database connection anyway.
+    for global_id in global_ids:
+        try:
+            found.append(await resolve_node(info, global_id))
+        except NotFound:
+            found.append(None)
+    return found
+
+
 @strawberry.type
 class NodeQueries:
-    @strawberry.field(description="Resolve any global ID you may see.")
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+    @strawberry.field(
+        description=(
+            "Any object by its global ID, if the caller may see it (else NOT_FOUND). Any signed-in user."
+        )
+    )
+    async def node(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="A global ID from any `id` field.")],
+    ) -> Node | None:
         return await resolve_node(info, id)
+
+    @strawberry.field(
+        description=(
+            "Several objects by global ID, in the order asked; null for each one missing or not "
+            f"visible to the caller. At most {MAX_NODES} IDs. Any signed-in user."
+        )
+    )
+    async def nodes(
+        self,
+        info: Info,
+        ids: Annotated[
+            list[strawberry.ID], strawberry.argument(description="Global IDs from any `id` fields.")
+        ],
+    ) -> list[Node | None]:
+        return await resolve_nodes(info, ids)

@@ -4,6 +4,10 @@ Global IDs are base64("Type:key"): opaque to clients, decodable here only.
 Cursors are base64 of the sort key of the row (created_at/at and id), so a
 page is one indexed range query however deep the client pages. totalCount is
 resolved on demand: a client that does not select it costs no COUNT.
+
+Both directions of the Relay spec: `first`/`after` page from the newest end,
+`last`/`before` from the oldest end (backward paging); edges are newest first
+either way, and `nodes` lists the edges' nodes for clients that need no cursors.
 """
 
 from __future__ import annotations
@@ -27,10 +31,34 @@ from docat.errors import BadUserInput, NotFound
 T = TypeVar("T")
 MAX_PAGE_SIZE = 100
 
+# The paging arguments of every connection field, described once.
+AFTER_ARGUMENT = strawberry.argument(description="A cursor: the page takes rows after it (older rows).")
+BEFORE_ARGUMENT = strawberry.argument(
+    description="A cursor: the page takes rows before it (newer rows); page backward with `last`."
+)
+LAST_ARGUMENT = strawberry.argument(
+    description=(
+        f"Page size counted from the oldest end of the range (backward paging), 0..{MAX_PAGE_SIZE}; "
+        "not together with `first`."
+    )
+)
+
+
+def first_argument(default: int) -> Any:
+    """`first`: null (not `default`) in the schema, so `last` alone is not read as both."""
+    return strawberry.argument(
+        description=(
+            f"Page size counted from the newest end of the range, 0..{MAX_PAGE_SIZE}; "
+            f"{default} when neither `first` nor `last` is given."
+        )
+    )
+
 
 @strawberry.interface(description="An object with an opaque global ID; `Query.node` resolves any of them.")
 class Node:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(
+        description="Opaque global ID: stable, unique across types; `Query.node` resolves it."
+    )
 
 
 def to_global_id(type_name: str, key: object) -> strawberry.ID:
@@ -57,30 +85,48 @@ def expect_global_id(global_id: str, type_name: str) -> str:
     return key
 
 
-@strawberry.type
+@strawberry.type(
+    description="Where a page of a connection sits in the whole list (Relay cursor connections)."
+)
 class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(
+        description="True when rows follow this page (older ones: the lists are newest first)."
+    )
+    has_previous_page: bool = strawberry.field(
+        description="True when rows precede this page (newer ones): page back with `last` and `before`."
+    )
+    start_cursor: str | None = strawberry.field(
+        description="Cursor of the first edge of the page; null when the page is empty."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="Cursor of the last edge of the page; null when the page is empty."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="One row of a connection with its opaque cursor.")
 class Edge(Generic[T]):
-    node: T
-    cursor: str
+    node: T = strawberry.field(description="The row itself.")
+    cursor: str = strawberry.field(
+        description="Opaque position of this row; pass it as `after` or `before` to page from here."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="One page of a list, newest first (Relay cursor connection).")
 class Connection(Generic[T]):
-    edges: list[Edge[T]]
-    page_info: PageInfo
+    edges: list[Edge[T]] = strawberry.field(description="The rows of this page with their cursors.")
+    page_info: PageInfo = strawberry.field(description="Cursors and whether more rows exist either way.")
     # The rows the connection pages through, counted only if a client asks for totalCount.
     count_query: strawberry.Private[QuerySet[Any] | None] = None
     known_total: strawberry.Private[int | None] = None
     counting: strawberry.Private[asyncio.Task[int] | None] = None
 
-    @strawberry.field
+    @strawberry.field(description="The rows of this page without their cursors, in the order of `edges`.")
+    def nodes(self) -> list[T]:
+        return [edge.node for edge in self.edges]
+
+    @strawberry.field(
+        description="How many rows the whole list has across all pages (one COUNT, made only when selected)."
+    )
     async def total_count(self) -> int:
         if self.known_total is None:
             if self.counting is None:
@@ -146,14 +192,25 @@ def row_id(key: str) -> int:
     return number
 
 
-def check_page_size(first: int | None) -> int:
+def check_page_size(first: int | None, *, default: int = 20, name: str = "first") -> int:
     if first is None:
-        return 20
+        return default
     if first < 0:
-        raise BadUserInput("`first` must not be negative")
+        raise BadUserInput(f"`{name}` must not be negative")
     if first > MAX_PAGE_SIZE:
-        raise BadUserInput(f"`first` must be at most {MAX_PAGE_SIZE}")
+        raise BadUserInput(f"`{name}` must be at most {MAX_PAGE_SIZE}")
     return first
+
+
+def _beyond(query: QuerySet[Any], cursor: str, time_field: str, key_field: str, *, newer: bool) -> Q:
+    """Rows strictly after (older than) or before (newer than) `cursor` in newest-first order."""
+    at, raw_key = decode_cursor(cursor)
+    key = cursor_key(query, key_field, raw_key)
+    op = "gt" if newer else "lt"
+    other_time: dict[str, Any] = {f"{time_field}__{op}": at}
+    same_time: dict[str, Any] = {time_field: at}
+    other_key: dict[str, Any] = {f"{key_field}__{op}": key}
+    return Q(**other_time) | (Q(**same_time) & Q(**other_key))
 
 
 async def paginate(
@@ -164,24 +221,36 @@ async def paginate(
     time_field: str,
     convert: Callable[[Any], T],
     key_field: str = "id",
+    last: int | None = None,
+    before: str | None = None,
+    default_size: int = 20,
 ) -> Connection[T]:
     """Newest first, keyset by (time_field, key_field) descending.
 
-    totalCount costs a COUNT query only when the client selects it (and not
-    even then on a first page that holds every row).
+    `first` takes the newest rows of the range (older than `after`, newer than `before`), `last`
+    the oldest ones; either way the page is one range query ordered by the index, edges newest
+    first. totalCount costs a COUNT query only when the client selects it (and not even then on
+    a page that holds every row).
     """
-    size = check_page_size(first)
+    if first is not None and last is not None:
+        raise BadUserInput("pass either `first` or `last`, not both")
+    backward = last is not None
+    size = check_page_size(last, name="last") if backward else check_page_size(first, default=default_size)
     page_query = query
     if after:
-        at, raw_key = decode_cursor(after)
-        key = cursor_key(query, key_field, raw_key)
-        before: dict[str, Any] = {f"{time_field}__lt": at}
-        same_time: dict[str, Any] = {time_field: at}
-        lower_key: dict[str, Any] = {f"{key_field}__lt": key}
-        page_query = page_query.filter(Q(**before) | (Q(**same_time) & Q(**lower_key)))
-    rows: Sequence[Any] = await page_query.order_by(f"-{time_field}", f"-{key_field}").limit(size + 1)
-    has_next = len(rows) > size
-    rows = rows[:size]
+        page_query = page_query.filter(_beyond(query, after, time_field, key_field, newer=False))
+    if before:
+        page_query = page_query.filter(_beyond(query, before, time_field, key_field, newer=True))
+    if backward:
+        # The oldest rows of the range: read oldest first, then turn the page around.
+        order = (time_field, key_field)
+    else:
+        order = (f"-{time_field}", f"-{key_field}")
+    rows: Sequence[Any] = await page_query.order_by(*order).limit(size + 1)
+    more = len(rows) > size
+    rows = list(rows[:size])
+    if backward:
+        rows.reverse()
     edges = [
         Edge(node=convert(row), cursor=encode_cursor(getattr(row, time_field), getattr(row, key_field)))
         for row in rows
@@ -189,12 +258,12 @@ async def paginate(
     return Connection(
         edges=edges,
         page_info=PageInfo(
-            has_next_page=has_next,
-            has_previous_page=after is not None,
+            has_next_page=before is not None if backward else more,
+            has_previous_page=more if backward else after is not None,
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
         ),
         count_query=query,
-        # A first page that holds every row has counted them already.
-        known_total=len(rows) if after is None and not has_next else None,
+        # A page of an unbounded range that holds every row has counted them already.
+        known_total=len(rows) if after is None and before is None and not more else None,
     )

@@ -27,6 +27,7 @@ from graphql_api.logs.queries import LogQueries
 from graphql_api.logs.types import CreditLogType, ProcessingLogType
 from graphql_api.node import NodeQueries
 from graphql_api.observability import ObservabilityExtension
+from graphql_api.scalars import SCALAR_MAP
 from graphql_api.users.mutations import UserMutations
 from graphql_api.users.queries import UserQueries
 from graphql_api.users.types import UserType
@@ -61,17 +62,19 @@ class DocatSchema(strawberry.Schema):
             )
 
 
-@strawberry.type
+@strawberry.type(description="Reads. Each field says who may use it.")
 class Query(NodeQueries, UserQueries, DocumentQueries, LogQueries, AdminQueries):
     pass
 
 
-@strawberry.type
+@strawberry.type(description="Changes. Each field says who may use it.")
 class Mutation(UserMutations, DocumentMutations, AdminMutations):
     pass
 
 
-@strawberry.type
+@strawberry.type(
+    description="Live streams over WebSocket (graphql-transport-ws, graphql-ws) or HTTP multipart."
+)
 class Subscription(JobSubscriptions):
     pass
 
@@ -95,7 +98,11 @@ def build_schema(
         ],
         # graphql-core 3.3 leaks per subscription event without it (see the module).
         execution_context_class=ExecutionContext,
-        config=StrawberryConfig(auto_camel_case=True, batching_config={"max_operations": MAX_BATCH}),
+        config=StrawberryConfig(
+            auto_camel_case=True,
+            batching_config={"max_operations": MAX_BATCH},
+            scalar_map=SCALAR_MAP,
+        ),
     )
 
 

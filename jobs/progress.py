@@ -16,6 +16,15 @@ second per job); one that arrives sooner is held back, replacing any held before
 state is not lost: a later call past the interval sends its own, newer state; a stage change or
 terminal status sends the held one first; `flush()` sends it. PageResults are never coalesced.
 
+Repeats. The job reports its state on every heartbeat tick (jobs/tracker.py, twice a second),
+mostly unchanged during a long stage. An event whose client-visible fields (status, stage,
+progress, page, pageCount, message: everything but ``at``) equal the last one's is not sent;
+subscribers would only get the same state again with a new ``at``. One exception keeps a
+liveness signal within the contract ("at least once a second during long stages" is met by the
+changes themselves while the job moves): an unchanged state is re-sent at most every
+``keepalive`` seconds (KEEPALIVE_SECONDS), so a dashboard can still tell a stalled stage from a
+lost connection. A terminal status is always sent, repeated or not.
+
 Progress never decreases within one run (clamped to the highest value sent, and to 0..1);
 `reset()` starts a new run (reprocessing).
 
@@ -44,6 +53,11 @@ from docat.events import (
 
 logger = logging.getLogger(__name__)
 
+# An unchanged state is published again only after this long (see "Repeats" above).
+KEEPALIVE_SECONDS = 5.0
+# What a client sees of an event: all of it but `at` (and the bookkeeping `run`).
+_VISIBLE_KEYS = ("status", "stage", "progress", "page", "pageCount", "message")
+
 
 class EventPublisher(Protocol):
     """What ProgressPublisher needs of `docat.events.EventBus` (tests pass a recorder)."""
@@ -56,6 +70,10 @@ class EventPublisher(Protocol):
 def _enum_name(value: object) -> str:
     # The models' StrEnums and strawberry's enums both name their members as the GraphQL enum.
     return value.name if isinstance(value, enum.Enum) else str(value)
+
+
+def _visible(event: Mapping[str, Any]) -> tuple[Any, ...]:
+    return tuple(event.get(key) for key in _VISIBLE_KEYS)
 
 
 def _utc_now() -> str:
@@ -72,6 +90,7 @@ class ProgressPublisher:
         owner_id: object,
         *,
         min_interval: float = 0.1,
+        keepalive: float = KEEPALIVE_SECONDS,
         clock: Callable[[], float] = time.monotonic,
         run: int | None = None,
     ) -> None:
@@ -85,6 +104,7 @@ class ProgressPublisher:
         )
         self._pages_channel = pages_channel(document_id)
         self._min_interval = min_interval
+        self._keepalive = keepalive
         self._clock = clock
         self.reset()
 
@@ -95,6 +115,7 @@ class ProgressPublisher:
         self._floor = 0.0
         self._last_state: tuple[str, str] | None = None
         self._last_sent_at: float | None = None
+        self._last_sent: dict[str, Any] | None = None
         self._pending: dict[str, Any] | None = None
 
     def raise_floor(self, progress: float) -> None:
@@ -131,15 +152,23 @@ class ProgressPublisher:
         if self.run is not None:
             event["run"] = self.run
         state = (status_name, stage_name)
+        latest = self._pending or self._last_sent
         if state != self._last_state or status_name in TERMINAL_STATUSES:
             await self.flush()  # the held, older state of the previous stage first
             self._last_state = state
             await self._send(event)
+        elif latest is not None and _visible(latest) == _visible(event):
+            # Nothing a client sees has changed: at most the keepalive (a held event goes first).
+            if self._pending is None and self._keepalive_due():
+                await self._send(event)
         elif self._last_sent_at is None or self._clock() - self._last_sent_at >= self._min_interval:
             self._pending = None  # superseded by this newer state
             await self._send(event)
         else:
             self._pending = event
+
+    def _keepalive_due(self) -> bool:
+        return self._last_sent_at is None or self._clock() - self._last_sent_at >= self._keepalive
 
     async def flush(self) -> None:
         """Send the held-back event, if any."""
@@ -164,6 +193,7 @@ class ProgressPublisher:
 
     async def _send(self, event: dict[str, Any]) -> None:
         self._last_sent_at = self._clock()
+        self._last_sent = event
         try:
             await self._bus.publish_many(self._progress_channels, event)
         except EventBusUnavailable as exc:

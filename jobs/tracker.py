@@ -34,7 +34,9 @@ from models import Document, JobStage, JobStatus, LogLevel, ProcessingLog
 
 logger = logging.getLogger(__name__)
 
-# Heartbeat, cancel poll and progress event at least this often (the contract: once a second).
+# Heartbeat (the row's heartbeat_at), cancel poll and progress report this often. The report
+# is published only when a client would see something new (jobs/progress.py, "Repeats"), so a
+# change goes out within half a second and an unchanged state is not sent again every tick.
 TICK = 0.5
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 import strawberry
 
@@ -19,18 +20,43 @@ from models import ProviderKey
 
 @strawberry.type
 class AdminMutations:
-    @strawberry.mutation(description="ADMIN: set a setting (validated and typed); null restores the default.")
-    async def update_setting(self, info: Info, key: str, value: str | None = None) -> Setting:
+    @strawberry.mutation(
+        description="Set a setting (validated and typed); null restores the default. ADMIN only."
+    )
+    async def update_setting(
+        self,
+        info: Info,
+        key: Annotated[str, strawberry.argument(description="The setting's name (see `settings`).")],
+        value: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The new value as text (JSON for numbers and booleans); null: default."
+            ),
+        ] = None,
+    ) -> Setting:
         await info.context.require_admin()
         spec_for(key)
         await set_setting(key, value)
         return next(s for s in await list_settings(info) if s.key == key)
 
     @strawberry.mutation(
-        description="ADMIN: add an LLM provider key (openrouter or gemini), stored encrypted."
+        description="Add an LLM provider key (openrouter or gemini), stored encrypted. ADMIN only."
     )
     async def add_provider_key(
-        self, info: Info, provider: str, key: str, label: str | None = None
+        self,
+        info: Info,
+        provider: Annotated[
+            str,
+            strawberry.argument(
+                description='"openrouter" or "gemini" (LlmProvider in lower case); "openai", "google" too.'
+            ),
+        ],
+        key: Annotated[
+            str, strawberry.argument(description="The API key, 8..500 characters without spaces.")
+        ],
+        label: Annotated[
+            str | None, strawberry.argument(description="A note to tell keys apart, at most 200 characters.")
+        ] = None,
     ) -> ProviderKeyType:
         await info.context.require_admin()
         name = normalize_provider(provider)
@@ -49,8 +75,12 @@ class AdminMutations:
         )
         return ProviderKeyType.from_model(row)
 
-    @strawberry.mutation(description="ADMIN: delete a provider key.")
-    async def remove_provider_key(self, info: Info, id: strawberry.ID) -> bool:
+    @strawberry.mutation(description="Delete a provider key. ADMIN only.")
+    async def remove_provider_key(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The key's global ID.")],
+    ) -> bool:
         await info.context.require_admin()
         try:
             key_id = uuid.UUID(expect_global_id(id, "ProviderKey"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Annotated
 
 import strawberry
 
@@ -46,18 +47,29 @@ async def list_settings(info: Info) -> list[Setting]:
 
 @strawberry.type
 class AdminQueries:
-    @strawberry.field(description="ADMIN: every setting with its current value (secrets masked).")
+    @strawberry.field(description="Every setting with its current value (secrets masked). ADMIN only.")
     async def settings(self, info: Info) -> list[Setting]:
         await info.context.require_admin()
         return await list_settings(info)
 
-    @strawberry.field(description="ADMIN: provider keys (only the last 4 characters are ever shown).")
+    @strawberry.field(description="Provider keys (only the last 4 characters are ever shown). ADMIN only.")
     async def provider_keys(self, info: Info) -> list[ProviderKeyType]:
         await info.context.require_admin()
         return [ProviderKeyType.from_model(k) for k in await ProviderKey.all().order_by("created_at")]
 
-    @strawberry.field(description="The caller's usage over the last `days` days, per day, from the database.")
-    async def usage(self, info: Info, days: int | None = 30) -> Usage:
+    @strawberry.field(
+        description=(
+            "The caller's usage over the last `days` days, per day, from the database. Any signed-in user."
+        )
+    )
+    async def usage(
+        self,
+        info: Info,
+        days: Annotated[
+            int | None,
+            strawberry.argument(description=f"How many days back, today included: 1..{MAX_USAGE_DAYS}."),
+        ] = 30,
+    ) -> Usage:
         user = await info.context.require_user()
         span = 30 if days is None else days
         if span < 1 or span > MAX_USAGE_DAYS:
@@ -91,6 +103,6 @@ class AdminQueries:
             days=list(per_day.values()),
         )
 
-    @strawberry.field(description="BCP 47 codes accepted by ProcessingOptionsInput.translateTo.")
+    @strawberry.field(description="BCP 47 codes accepted by ProcessingOptionsInput.translateTo. Public.")
     def supported_languages(self) -> list[str]:
         return list(SUPPORTED_LANGUAGES)

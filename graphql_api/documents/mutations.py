@@ -7,7 +7,7 @@ and checks in `upload`, storing and queueing in `intake`, everything after in
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Annotated, cast
 
 import strawberry
 
@@ -27,10 +27,22 @@ from graphql_api.upload_limit import upload_limit_bytes
 @strawberry.type
 class DocumentMutations:
     @strawberry.mutation(
-        description="Upload a PDF (multipart request spec) and queue it, or reuse an identical result."
+        description=(
+            "Upload a PDF (multipart request spec) and queue it, or reuse an identical result. "
+            "Any signed-in user."
+        )
     )
     async def upload_document(
-        self, info: Info, file: Upload, options: ProcessingOptionsInput | None = None
+        self,
+        info: Info,
+        file: Annotated[
+            Upload,
+            strawberry.argument(description="The PDF, as a multipart file part (at most MAX_UPLOAD_MB)."),
+        ],
+        options: Annotated[
+            ProcessingOptionsInput | None,
+            strawberry.argument(description="How to process it; null: defaults."),
+        ] = None,
     ) -> DocumentType:
         context = info.context
         caller = await context.require_user()
@@ -50,9 +62,17 @@ class DocumentMutations:
         metrics.observe_upload(received.size)
         return DocumentType.from_model(doc)
 
-    @strawberry.mutation(description="Run a finished document again, with new options (null: the same ones).")
+    @strawberry.mutation(
+        description="Run a finished document again, with new options (null: the same ones). Owner or ADMIN."
+    )
     async def reprocess_document(
-        self, info: Info, id: strawberry.ID, options: ProcessingOptionsInput | None = None
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The document's global ID.")],
+        options: Annotated[
+            ProcessingOptionsInput | None,
+            strawberry.argument(description="The new options; null: the ones it was processed with."),
+        ] = None,
     ) -> DocumentType:
         caller = await info.context.require_user()
         doc = await get_visible_document(caller, id)
@@ -64,17 +84,29 @@ class DocumentMutations:
         return DocumentType.from_model(doc)
 
     @strawberry.mutation(
-        description="QUEUED: cancelled at once. PROCESSING: the job stops within a second or two."
+        description=(
+            "QUEUED: cancelled at once. PROCESSING: the job stops within a second or two. Owner or ADMIN."
+        )
     )
-    async def cancel_document(self, info: Info, id: strawberry.ID) -> DocumentType:
+    async def cancel_document(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The document's global ID.")],
+    ) -> DocumentType:
         caller = await info.context.require_user()
         doc = await get_visible_document(caller, id)
         with bind_document_id(str(doc.id)):
             doc = await cancel_document(info.context.resources, doc)
         return DocumentType.from_model(doc)
 
-    @strawberry.mutation(description="Stop the job if running, remove the document, its logs and its files.")
-    async def delete_document(self, info: Info, id: strawberry.ID) -> bool:
+    @strawberry.mutation(
+        description="Stop the job if running, remove the document, its logs and its files. Owner or ADMIN."
+    )
+    async def delete_document(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The document's global ID.")],
+    ) -> bool:
         caller = await info.context.require_user()
         doc = await get_visible_document(caller, id)
         with bind_document_id(str(doc.id)):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 
@@ -43,21 +43,28 @@ class JobSubscriptions:
             "CANCELLED. Owner or ADMIN."
         )
     )
-    async def job_progress(self, info: Info, document_id: strawberry.ID) -> AsyncGenerator[JobProgress, None]:
+    async def job_progress(
+        self,
+        info: Info,
+        document_id: Annotated[strawberry.ID, strawberry.argument(description="The document's global ID.")],
+    ) -> AsyncGenerator[JobProgress, None]:
         viewer = await info.context.require_user()
         doc = await get_visible_document(viewer, document_id)
         events = job_progress_events(info.context.resources.bus, doc.id)
         return _convert(events, JobProgress.from_event)
 
     @strawberry.subscription(
-        description="Every QUEUED or PROCESSING job of the caller, then their live events, without end."
+        description=(
+            "Every QUEUED or PROCESSING job of the caller, then their live events, without end. "
+            "Any signed-in user."
+        )
     )
     async def my_jobs(self, info: Info) -> AsyncGenerator[JobProgress, None]:
         viewer = await info.context.require_user()
         return _convert(job_feed_events(info.context.resources.bus, viewer.id), JobProgress.from_event)
 
     @strawberry.subscription(
-        description="ADMIN: every QUEUED or PROCESSING job, then every job's live events, without end."
+        description="Every QUEUED or PROCESSING job, then every job's live events, without end. ADMIN only."
     )
     async def all_jobs(self, info: Info) -> AsyncGenerator[JobProgress, None]:
         await info.context.require_admin()
@@ -70,7 +77,9 @@ class JobSubscriptions:
         )
     )
     async def document_pages(
-        self, info: Info, document_id: strawberry.ID
+        self,
+        info: Info,
+        document_id: Annotated[strawberry.ID, strawberry.argument(description="The document's global ID.")],
     ) -> AsyncGenerator[PageResult, None]:
         viewer = await info.context.require_user()
         doc = await get_visible_document(viewer, document_id)

@@ -3,26 +3,39 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
+from graphql_api.context import Info
 from graphql_api.documents.types import ContentBlock, JobStageEnum, JobStatusEnum
 from graphql_api.relay import to_global_id
 from jobs.pdf.content import ContentBlock as ContentBlockData
 from models import JobStage, JobStatus
 
+if TYPE_CHECKING:
+    from graphql_api.documents.types import DocumentType
+
 
 @strawberry.type(description="One progress event; the first of every subscription is the current state.")
 class JobProgress:
-    document_id: strawberry.ID
-    status: JobStatusEnum
-    stage: JobStageEnum
-    progress: float
-    page: int | None
-    page_count: int | None
-    message: str | None
-    at: datetime
+    document_id: strawberry.ID = strawberry.field(description="Global ID of the document being processed.")
+    status: JobStatusEnum = strawberry.field(description="The job's status at this moment.")
+    stage: JobStageEnum = strawberry.field(description="The pipeline stage the job is in.")
+    progress: float = strawberry.field(
+        description="Share of the work done, 0..1; never decreases within one run of the job."
+    )
+    page: int | None = strawberry.field(
+        description="The page (1-based) the job last finished, during page-by-page stages; else null."
+    )
+    page_count: int | None = strawberry.field(
+        description="Pages the job processes, once known (after ANALYZING); else null."
+    )
+    message: str | None = strawberry.field(
+        description="A human-readable note on the stage; on a terminal event, how the job ended."
+    )
+    at: datetime = strawberry.field(description="When the job reported this state (UTC).")
+    event: strawberry.Private[dict[str, Any]]
 
     @classmethod
     def from_event(cls, event: dict[str, Any]) -> JobProgress:
@@ -36,15 +49,33 @@ class JobProgress:
             page_count=event.get("pageCount"),
             message=event.get("message"),
             at=datetime.fromisoformat(event["at"]),
+            event=event,
         )
+
+    @strawberry.field(
+        description=(
+            "The document, showing this event's status, stage and progress (so a normalized client "
+            "cache updates it in place); null once deleted. Owner or ADMIN, as `Query.document`."
+        )
+    )
+    async def document(
+        self, info: Info
+    ) -> Annotated[DocumentType, strawberry.lazy("graphql_api.documents.types")] | None:
+        from graphql_api.jobs.documents import visible_event_document, with_event_state
+
+        doc = await visible_event_document(info, self.event["documentId"])
+        return None if doc is None else with_event_state(doc, self.event)
 
 
 @strawberry.type(description="The blocks of one page, pushed as soon as that page is done.")
 class PageResult:
-    document_id: strawberry.ID
-    page: int
-    page_count: int
-    blocks: list[ContentBlock]
+    document_id: strawberry.ID = strawberry.field(
+        description="Global ID of the document the page belongs to."
+    )
+    page: int = strawberry.field(description="The page number, 1-based.")
+    page_count: int = strawberry.field(description="Pages in the document.")
+    blocks: list[ContentBlock] = strawberry.field(description="The page's content blocks, in reading order.")
+    event: strawberry.Private[dict[str, Any]]
 
     @classmethod
     def from_event(cls, event: dict[str, Any]) -> PageResult:
@@ -53,4 +84,20 @@ class PageResult:
             page=int(event["page"]),
             page_count=int(event["pageCount"]),
             blocks=[ContentBlock.from_data(ContentBlockData.from_dict(b)) for b in event.get("blocks") or []],
+            event=event,
         )
+
+    @strawberry.field(
+        description=(
+            "The document the page belongs to, as it is now; null once deleted. Owner or ADMIN, "
+            "as `Query.document`."
+        )
+    )
+    async def document(
+        self, info: Info
+    ) -> Annotated[DocumentType, strawberry.lazy("graphql_api.documents.types")] | None:
+        from graphql_api.documents.types import DocumentType
+        from graphql_api.jobs.documents import visible_event_document
+
+        doc = await visible_event_document(info, self.event["documentId"])
+        return None if doc is None else DocumentType.from_model(doc)

@@ -9,6 +9,7 @@ import strawberry
 
 from graphql_api.context import Info
 from graphql_api.documents.types import JobStageEnum
+from graphql_api.enums import described_enum
 from graphql_api.loaders import document_loader, user_loader
 from graphql_api.relay import Node, to_global_id
 from models import CreditLog, JobStage, LogLevel, ProcessingLog
@@ -17,16 +18,26 @@ if TYPE_CHECKING:
     from graphql_api.documents.types import DocumentType
     from graphql_api.users.types import UserType
 
-strawberry.enum(LogLevel, name="LogLevel")
+described_enum(
+    LogLevel,
+    name="LogLevel",
+    description="How much a processing log line matters, least to most.",
+    values={
+        "DEBUG": "Detail for diagnosing the pipeline.",
+        "INFO": "A normal step: a stage started, a page finished, the job ended.",
+        "WARNING": "Something went around a problem (a page without text, a retried provider call).",
+        "ERROR": "The job failed, or a part of it did.",
+    },
+)
 LogLevelEnum = LogLevel
 
 
-@strawberry.type(name="ProcessingLog")
+@strawberry.type(name="ProcessingLog", description="One line of a document's processing log.")
 class ProcessingLogType(Node):
-    at: datetime
-    level: LogLevelEnum
-    stage: JobStageEnum | None
-    message: str
+    at: datetime = strawberry.field(description="When it was written.")
+    level: LogLevelEnum = strawberry.field(description="How much it matters.")
+    stage: JobStageEnum | None = strawberry.field(description="The stage the job was in, if any.")
+    message: str = strawberry.field(description="What happened, in words.")
     row: strawberry.Private[ProcessingLog]
 
     @classmethod
@@ -40,7 +51,7 @@ class ProcessingLogType(Node):
             row=row,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The document the line is about.")
     async def document(
         self, info: Info
     ) -> Annotated[DocumentType, strawberry.lazy("graphql_api.documents.types")]:
@@ -50,12 +61,14 @@ class ProcessingLogType(Node):
         return DocumentType.from_model(doc)
 
 
-@strawberry.type(name="CreditLog")
+@strawberry.type(name="CreditLog", description="One entry of an account's credit ledger.")
 class CreditLogType(Node):
-    at: datetime
-    amount: int
-    balance_after: int
-    description: str
+    at: datetime = strawberry.field(description="When it was booked.")
+    amount: int = strawberry.field(description="Credits charged by this entry (0 for a limit change).")
+    balance_after: int = strawberry.field(
+        description="Credits the account had left after this entry (its limit minus credits used)."
+    )
+    description: str = strawberry.field(description="What the entry is for, in words.")
     row: strawberry.Private[CreditLog]
 
     @classmethod
@@ -69,14 +82,14 @@ class CreditLogType(Node):
             row=row,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The account charged.")
     async def user(self, info: Info) -> Annotated[UserType, strawberry.lazy("graphql_api.users.types")]:
         from graphql_api.users.types import UserType
 
         user = await info.context.loader("users", user_loader).load(self.row.user_id)  # type: ignore[attr-defined]
         return UserType.from_model(user)
 
-    @strawberry.field
+    @strawberry.field(description="The document the charge is for; null for other entries (a limit change).")
     async def document(
         self, info: Info
     ) -> Annotated[DocumentType, strawberry.lazy("graphql_api.documents.types")] | None:

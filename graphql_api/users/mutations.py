@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from tortoise.exceptions import DoesNotExist
 from tortoise.transactions import in_transaction
@@ -33,8 +35,12 @@ async def _user_by_global_id(global_id: str) -> User:
 
 @strawberry.type
 class UserMutations:
-    @strawberry.mutation(description="Create an account; only while the setting registration_open is true.")
-    async def register(self, info: Info, input: RegisterInput) -> AuthPayload:
+    @strawberry.mutation(
+        description="Create an account and sign in; only while the setting registration_open is true. Public."
+    )
+    async def register(
+        self, info: Info, input: Annotated[RegisterInput, strawberry.argument(description="The new account.")]
+    ) -> AuthPayload:
         if not await get_setting(info.context.settings, "registration_open"):
             raise Forbidden("registration is closed; ask an administrator for an account")
         # "Already exists" tells whether an email has an account: sign-ups are throttled too.
@@ -43,15 +49,27 @@ class UserMutations:
         user = await accounts.create_user(input.email, input.password, name=input.name)
         return auth_payload(info, user)
 
-    @strawberry.mutation(description="Exchange email and password for an access token.")
-    async def login(self, info: Info, email: str, password: str) -> AuthPayload:
+    @strawberry.mutation(description="Exchange email and password for an access token. Public.")
+    async def login(
+        self,
+        info: Info,
+        email: Annotated[str, strawberry.argument(description="The account's email (any case).")],
+        password: Annotated[str, strawberry.argument(description="The account's password.")],
+    ) -> AuthPayload:
         if (limiter := info.context.resources.extras.get("rate_limiter")) is not None:
             await limiter.hit_login(info.context, email)
         user = await accounts.check_credentials(email, password)
         return auth_payload(info, user)
 
-    @strawberry.mutation(description="Change the caller's password; every older token stops working.")
-    async def change_password(self, info: Info, current_password: str, new_password: str) -> bool:
+    @strawberry.mutation(
+        description="Change the caller's password; every older token stops working. Any signed-in user."
+    )
+    async def change_password(
+        self,
+        info: Info,
+        current_password: Annotated[str, strawberry.argument(description="The password in use now.")],
+        new_password: Annotated[str, strawberry.argument(description="The password to use from now on.")],
+    ) -> bool:
         user = await info.context.require_user()
         # A stolen token must not become a way to guess the password behind it.
         if (limiter := info.context.resources.extras.get("rate_limiter")) is not None:
@@ -59,8 +77,12 @@ class UserMutations:
         await accounts.change_password(user, current_password, new_password)
         return True
 
-    @strawberry.mutation(description="ADMIN: create a user.")
-    async def create_user(self, info: Info, input: CreateUserInput) -> UserType:
+    @strawberry.mutation(description="Create a user. ADMIN only.")
+    async def create_user(
+        self,
+        info: Info,
+        input: Annotated[CreateUserInput, strawberry.argument(description="The new account.")],
+    ) -> UserType:
         await info.context.require_admin()
         user = await accounts.create_user(
             input.email,
@@ -71,8 +93,15 @@ class UserMutations:
         )
         return UserType.from_model(user)
 
-    @strawberry.mutation(description="ADMIN: change a user's profile, role, tier, limit, state or password.")
-    async def update_user(self, info: Info, id: strawberry.ID, input: UpdateUserInput) -> UserType:
+    @strawberry.mutation(
+        description="Change a user's profile, role, tier, credit limit, state or password. ADMIN only."
+    )
+    async def update_user(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The user's global ID.")],
+        input: Annotated[UpdateUserInput, strawberry.argument(description="What to change.")],
+    ) -> UserType:
         admin = await info.context.require_admin()
         target = await _user_by_global_id(id)
         # Hashing is slow: done before the row is locked.
