@@ -29,6 +29,8 @@ from graphql_api.observability import ObservabilityExtension
 from graphql_api.users.mutations import UserMutations
 from graphql_api.users.queries import UserQueries
 from graphql_api.users.types import UserType
+from graphql_api.webhooks.mutations import WebhookMutations
+from graphql_api.webhooks.queries import WebhookQueries
 
 log = logging.getLogger("docat.graphql")
 
@@ -58,12 +60,12 @@ class DocatSchema(strawberry.Schema):
 
 
 @strawberry.type
-class Query(NodeQueries, UserQueries, DocumentQueries, LogQueries, AdminQueries):
+class Query(NodeQueries, UserQueries, DocumentQueries, LogQueries, AdminQueries, WebhookQueries):
     pass
 
 
 @strawberry.type
-class Mutation(UserMutations, DocumentMutations, AdminMutations):
+class Mutation(UserMutations, DocumentMutations, AdminMutations, WebhookMutations):
     pass
 
 
