@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
 import strawberry
 
+from graphql_api.context import Info
 from graphql_api.documents.types import ContentBlock, JobStageEnum, JobStatusEnum
 from graphql_api.relay import to_global_id
 from jobs.pdf.content import ContentBlock as ContentBlockData
@@ -23,11 +25,23 @@ class JobProgress:
     page_count: int | None
     message: str | None
     at: datetime
+    raw_document_id: strawberry.Private[str] = ""
+
+    @strawberry.field(
+        description="COMPLETED only: how many chunks Document.chunks gives with its default parameters."
+    )
+    async def chunk_count(self, info: Info) -> int | None:
+        from graphql_api.documents.chunks import resolve_chunk_count
+
+        if self.status != JobStatus.COMPLETED or not self.raw_document_id:
+            return None
+        return await resolve_chunk_count(info, uuid.UUID(self.raw_document_id), self.status)
 
     @classmethod
     def from_event(cls, event: dict[str, Any]) -> JobProgress:
         """Events carry the database id; clients see the global ID."""
         return cls(
+            raw_document_id=str(event["documentId"]),
             document_id=to_global_id("Document", event["documentId"]),
             status=JobStatus(event["status"]),
             stage=JobStage(event["stage"]),
