@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from standardwebhooks import Webhook as Verifier
 
 from docat.settings import Settings
-from models import DeliveryStatus, Webhook
+from graphql_api.relay import to_global_id
+from models import DeliveryStatus, Document, JobStatus, User, Webhook
 from tests.fixtures.graphql_client import GraphQLClient
 from tests.jobs import pdfs
 from tests.webhooks.conftest import (
@@ -141,3 +142,48 @@ async def test_a_webhook_failing_for_days_is_turned_off_and_says_why(
         # Turned off: the next job sends nothing.
         await upload(gql, user_token)
         assert len(receiver.requests) == seen
+
+
+CANCEL = "mutation Cancel($id: ID!) { cancelDocument(id: $id) { status } }"
+
+
+async def test_a_reused_result_and_a_cancel_before_start_are_delivered_too(
+    gql: GraphQLClient, user_token: str, user: User, webhook_settings: Settings
+) -> None:
+    with Receiver() as receiver:
+        hook = await create_webhook(gql, user_token, receiver.url, events=["COMPLETED", "CANCELLED"])
+        pdf = pdfs.text(1)
+        for _ in range(2):  # the second upload reuses the first one's result
+            result = await gql.upload(UPLOAD, {}, "file", pdf, token=user_token)
+            document_id = result.ok()["uploadDocument"]["id"]
+
+            async def completed(document_id: str = document_id) -> bool | None:
+                doc = await Document.get(id=uuid_of(document_id))
+                return True if doc.status == JobStatus.COMPLETED else None
+
+            await eventually(completed)
+        assert (await Document.get(id=uuid_of(document_id))).cached
+        # A queued document nobody runs yet, cancelled: CANCELLED without any job.
+        queued = await Document.create(
+            owner_id=user.id,
+            filename="q.pdf",
+            size_bytes=1,
+            sha256="0" * 64,
+            options={},
+            formats=["ORIGINAL"],
+        )
+        queued_id = to_global_id("Document", queued.id)
+        assert (await gql.execute(CANCEL, {"id": queued_id}, token=user_token)).ok()["cancelDocument"] == {
+            "status": "CANCELLED"
+        }
+
+        async def three() -> list[dict[str, object]] | None:
+            found = await deliveries(gql, user_token, hook["id"])
+            return found if len(found) == 3 and all(d["status"] == "DELIVERED" for d in found) else None
+
+        found = await eventually(three)
+        pairs = {(d["event"], d["documentId"]) for d in found}
+        assert ("COMPLETED", document_id) in pairs and ("CANCELLED", queued_id) in pairs
+        assert sorted(str(d["event"]) for d in found) == ["CANCELLED", "COMPLETED", "COMPLETED"]
+        events = sorted(Verifier(hook["secret"]).verify(r.body, r.headers)["type"] for r in receiver.requests)
+        assert events == ["document.cancelled", "document.completed", "document.completed"]
