@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from prometheus_client import REGISTRY
 from standardwebhooks import Webhook as Verifier
 
 from docat.settings import Settings
@@ -33,6 +34,14 @@ async def upload(gql: GraphQLClient, token: str) -> str:
 async def test_completed_reaches_the_receiver_signed_after_a_first_503(
     gql: GraphQLClient, user_token: str, webhook_settings: Settings
 ) -> None:
+    def sample(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    before = (
+        sample("docat_webhook_deliveries_total", outcome="delivered"),
+        sample("docat_webhook_deliveries_total", outcome="retry"),
+        sample("docat_webhook_delivery_seconds_count"),
+    )
     with Receiver(answers=[503, 200]) as receiver:
         hook = await create_webhook(gql, user_token, receiver.url)
         assert hook["secret"].startswith("whsec_")
@@ -66,6 +75,12 @@ async def test_completed_reaches_the_receiver_signed_after_a_first_503(
         assert delivery["attempts"][0]["error"] == "HTTP 503"
         assert delivery["attempts"][1]["error"] is None
         assert all(a["durationMs"] >= 0 for a in delivery["attempts"])
+
+        # Metrics: by outcome, and the latency of each attempt; the sweep samples the backlog.
+        assert sample("docat_webhook_deliveries_total", outcome="delivered") >= before[0] + 1
+        assert sample("docat_webhook_deliveries_total", outcome="retry") >= before[1] + 1
+        assert sample("docat_webhook_delivery_seconds_count") >= before[2] + 2
+        assert REGISTRY.get_sample_value("docat_webhook_queue_depth") is not None
 
         # The secret is shown once: never in a listing.
         listed = (await gql.execute(LIST, token=user_token)).ok()["webhooks"]["edges"]
