@@ -109,6 +109,8 @@ def cmd_process(args: argparse.Namespace, settings: Settings) -> int:
         ocr_language=args.ocr_language,
         translate_to=args.translate_to,
         settings=settings,
+        max_tokens=args.max_tokens,
+        overlap=args.overlap,
     )
     if args.output:
         Path(args.output).write_text(output, encoding="utf-8")
@@ -154,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     process = sub.add_parser("process", help="run the pipeline on one file locally, no server")
     process.add_argument("file", help="the PDF")
-    process.add_argument("--format", choices=["json", "markdown", "text"], default="markdown")
+    process.add_argument("--format", choices=["json", "markdown", "text", "chunks"], default="markdown")
     process.add_argument(
         "--engine", choices=["AUTO", "TEXT", "OCR", "LLM_OCR"], default="AUTO", type=str.upper
     )
@@ -162,6 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
     process.add_argument("--pages", help='page ranges, e.g. "1-3,7"')
     process.add_argument("--ocr-language", default="eng", help='Tesseract languages, e.g. "eng+deu"')
     process.add_argument("--translate-to", help="BCP 47 code, e.g. de, ja, zh-Hans (needs a provider key)")
+    process.add_argument("--max-tokens", type=int, default=512, help="--format chunks: tokens per chunk")
+    process.add_argument("--overlap", type=int, default=0, help="--format chunks: tokens repeated")
     process.add_argument("-o", "--output", help="write here instead of stdout")
     process.set_defaults(func=cmd_process)
 

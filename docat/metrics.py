@@ -178,6 +178,24 @@ UPLOAD_BYTES = Histogram(
     buckets=(10e3, 100e3, 500e3, 1e6, 5e6, 10e6, 25e6, 50e6, 100e6),
 )
 
+WEBHOOK_DELIVERIES = Counter(
+    "docat_webhook_deliveries",
+    "Webhook delivery attempts by outcome: delivered, retry (failed, tried again later), "
+    "failed (given up), abandoned (webhook turned off).",
+    ["outcome"],
+)
+WEBHOOK_DELIVERY_SECONDS = Histogram(
+    "docat_webhook_delivery_seconds",
+    "Time of one webhook delivery attempt, from connect to the (first KiB of the) answer.",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+WEBHOOK_QUEUE_DEPTH = Gauge(
+    "docat_webhook_queue_depth",
+    "Webhook deliveries waiting for an attempt (PENDING), as last sampled by this process.",
+    multiprocess_mode="mostrecent",
+)
+WEBHOOK_OUTCOMES = frozenset({"delivered", "retry", "failed", "abandoned"})
+
 # ---- what the rest of the code calls --------------------------------------
 
 
@@ -195,6 +213,18 @@ def observe_graphql(op_type: str, op_name: str | None, seconds: float) -> None:
 
 def set_queue_depth(depth: int) -> None:
     QUEUE_DEPTH.set(depth)
+
+
+def record_webhook_delivery(outcome: str) -> None:
+    WEBHOOK_DELIVERIES.labels(_one_of(outcome, WEBHOOK_OUTCOMES)).inc()
+
+
+def observe_webhook_latency(seconds: float) -> None:
+    WEBHOOK_DELIVERY_SECONDS.observe(seconds)
+
+
+def set_webhook_queue_depth(depth: int) -> None:
+    WEBHOOK_QUEUE_DEPTH.set(depth)
 
 
 def record_cache_lookup(hit: bool) -> None:

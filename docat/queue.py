@@ -73,6 +73,12 @@ class JobQueue(Protocol):
         """Queue `new_run` with the old run's password (if still known) and drop the old job."""
         ...
 
+    # ---- small tasks beside the documents (webhook deliveries) -----------------------------
+
+    async def enqueue_task(self, function: str, *args: str, task_id: str, delay: float = 0.0) -> None:
+        """Run `function(ctx, *args)` in `delay` seconds; a `task_id` already queued is a no-op."""
+        ...
+
 
 def job_id(document_id: uuid.UUID | str, run: int) -> str:
     return f"docat:{document_id}:{run}"
@@ -201,6 +207,13 @@ class ArqQueue:
             await pipe.execute()
         await _mark_queued(document_id, new_run)
 
+    async def enqueue_task(self, function: str, *args: str, task_id: str, delay: float = 0.0) -> None:
+        queued = await self._redis.enqueue_job(
+            function, *args, _job_id=task_id, _queue_name=self.queue_name, _defer_by=delay or None
+        )
+        if queued is not None and not delay:
+            await self._wake_workers()
+
     async def close(self) -> None:
         await self._redis.aclose()
 
@@ -228,6 +241,8 @@ class InProcessQueue:
         self._slots = asyncio.Semaphore(settings.worker_max_jobs)
         # One live task per document: its newest run.
         self._entries: dict[uuid.UUID, _Entry] = {}
+        # Small tasks (enqueue_task) by task id, while they wait or run.
+        self._tasks: dict[str, asyncio.Task[None]] = {}
         self._closed = False
 
     def start(self, ctx: dict[str, Any]) -> None:
@@ -314,8 +329,32 @@ class InProcessQueue:
         await _mark_queued(document_id, new_run)
         self._spawn(document_id, new_run, token)
 
+    async def enqueue_task(self, function: str, *args: str, task_id: str, delay: float = 0.0) -> None:
+        if not self.running:
+            logger.warning("task %s not started: queue not running", task_id)
+            return
+        if task_id in self._tasks:
+            return
+        task = asyncio.create_task(
+            self._run_task(function, args, task_id, delay), name=f"docat-task:{task_id}"
+        )
+        self._tasks[task_id] = task
+        task.add_done_callback(lambda _: self._tasks.pop(task_id, None))
+
+    async def _run_task(self, function: str, args: tuple[str, ...], task_id: str, delay: float) -> None:
+        if delay > 0:
+            await asyncio.sleep(delay)
+        assert self._ctx is not None
+        try:
+            await _task_functions()[function]({**self._ctx, "job_try": 1, "job_id": task_id}, *args)
+        except Exception:
+            # Tasks keep their own state in the database; a sweep tries again.
+            logger.exception("task %s crashed", task_id)
+
     async def close(self) -> None:
         self._closed = True
+        for small in list(self._tasks.values()):
+            small.cancel()
         tasks = [e.task for e in self._entries.values()]
         for task in tasks:
             task.cancel()
@@ -329,6 +368,13 @@ def _default_job() -> Job:
     from jobs.documents import process_document
 
     return process_document
+
+
+def _task_functions() -> dict[str, Job]:
+    # Imported late, as _default_job; the arq worker registers the same functions by name.
+    from jobs.webhooks_delivery import DELIVER_WEBHOOK, deliver_webhook
+
+    return {DELIVER_WEBHOOK: deliver_webhook}
 
 
 async def open_queue(settings: Settings) -> JobQueue:

@@ -66,9 +66,11 @@ async def open_resources(
         )
         if run_jobs and isinstance(queue, InProcessQueue):
             from jobs.recovery import start_recovery
+            from jobs.webhooks_sweep import start_webhook_sweep
 
             queue.start({"resources": resources})
             await stack.enter_async_context(start_recovery(resources))
+            await stack.enter_async_context(start_webhook_sweep(resources))
         yield resources
 
 

@@ -85,6 +85,20 @@ class Settings(BaseSettings):
     # Proxies whose X-Forwarded-For is believed: comma-separated addresses or networks
     # ("127.0.0.1,10.0.0.0/8"). The client is the right-most address that is not one of them.
     trusted_proxies: str = "127.0.0.1"
+    # Webhooks (jobs/webhooks*.py). true: loopback and private addresses may be called
+    # (development and tests); otherwise only public addresses are.
+    webhook_allow_private: bool = False
+    # One attempt's whole time budget (connect, send, answer).
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # First retry after about this long, doubling (with jitter) up to the maximum delay.
+    webhook_retry_base_seconds: float = Field(default=10.0, gt=0)
+    webhook_retry_max_delay_seconds: float = Field(default=3600.0, gt=0)
+    # A delivery is retried for this long before it is given up (at least a day).
+    webhook_retry_hours: float = Field(default=26.0, gt=0)
+    # A webhook whose attempts all failed for this long is turned off, with the reason shown.
+    webhook_disable_after_hours: float = Field(default=72.0, gt=0)
+    # How often each worker (and the embedded API) re-queues due deliveries whose job went missing.
+    webhook_sweep_seconds: float = Field(default=15.0, gt=0)
 
     @field_validator("database_url", "redis_url", "s3_bucket", "secret_key", "metrics_token", mode="before")
     @classmethod

@@ -31,6 +31,8 @@ from graphql_api.scalars import SCALAR_MAP
 from graphql_api.users.mutations import UserMutations
 from graphql_api.users.queries import UserQueries
 from graphql_api.users.types import UserType
+from graphql_api.webhooks.mutations import WebhookMutations
+from graphql_api.webhooks.queries import WebhookQueries
 from jobs.pdf.errors import PdfError
 
 log = logging.getLogger("docat.graphql")
@@ -63,12 +65,12 @@ class DocatSchema(strawberry.Schema):
 
 
 @strawberry.type(description="Reads. Each field says who may use it.")
-class Query(NodeQueries, UserQueries, DocumentQueries, LogQueries, AdminQueries):
+class Query(NodeQueries, UserQueries, DocumentQueries, LogQueries, AdminQueries, WebhookQueries):
     pass
 
 
 @strawberry.type(description="Changes. Each field says who may use it.")
-class Mutation(UserMutations, DocumentMutations, AdminMutations):
+class Mutation(UserMutations, DocumentMutations, AdminMutations, WebhookMutations):
     pass
 
 

@@ -6,7 +6,8 @@
 The same jobs.pdf code as the worker. Documents past a few pages are split
 across a process pool like the worker does; errors are the same DocatErrors
 (the CLI prints `CODE: message` and exits non-zero). `--format json` is
-`ExtractedContent.to_dict()`, exactly what GraphQL returns.
+`ExtractedContent.to_dict()`, exactly what GraphQL returns; `--format chunks` is
+`Document.chunks` as JSON (jobs/pdf/chunks.py).
 
 LLM_OCR and `--translate-to` need a provider key in the environment
 (OPENROUTER_API_KEY or GEMINI_API_KEY): the admin keys live in a database this
@@ -23,12 +24,13 @@ from pathlib import Path
 from docat.errors import BadUserInput, ProviderNotConfigured
 from docat.process_pool import make_executor, pool_size
 from docat.settings import Settings
+from jobs.pdf.chunks import ChunkingError, check_parameters, chunk_content
 from jobs.pdf.content import ExtractedContent, PageContent
 from jobs.pdf.markdown import to_markdown, to_text
 from jobs.pdf.options import ENGINES, ExtractOptions, PageRangeError, is_valid_ocr_language, parse_page_ranges
 from jobs.pdf.pipeline import assemble, run_pipeline
 
-OUTPUT_FORMATS = ("json", "markdown", "text")
+OUTPUT_FORMATS = ("json", "markdown", "text", "chunks")
 # Below this many pages a pool's start-up costs more than it saves.
 POOL_MIN_PAGES = 16
 
@@ -43,10 +45,16 @@ def process_file(
     ocr_language: str = "eng",
     translate_to: str | None = None,
     settings: Settings,
+    max_tokens: int = 512,
+    overlap: int = 0,
 ) -> str:
     """The file's content as JSON, Markdown or text; raises DocatError for a bad file or option."""
     if output_format not in OUTPUT_FORMATS:
         raise BadUserInput(f"unknown format {output_format!r}; use one of {', '.join(OUTPUT_FORMATS)}")
+    try:
+        check_parameters(max_tokens, overlap)
+    except ChunkingError as exc:
+        raise BadUserInput(str(exc)) from exc
     engine = engine.upper()
     if engine not in ENGINES:
         raise BadUserInput(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
@@ -65,10 +73,23 @@ def process_file(
     content = _extract(path, options, settings, collected)
     if content.llm_ocr_pages or translate_to:
         content = asyncio.run(_enrich(path, password, content, collected, translate_to, settings))
-    return render(content, output_format, translated=translate_to is not None)
+    return render(
+        content, output_format, translated=translate_to is not None, max_tokens=max_tokens, overlap=overlap
+    )
 
 
-def render(content: ExtractedContent, output_format: str, *, translated: bool = False) -> str:
+def render(
+    content: ExtractedContent,
+    output_format: str,
+    *,
+    translated: bool = False,
+    max_tokens: int = 512,
+    overlap: int = 0,
+) -> str:
+    if output_format == "chunks":
+        # The same JSON objects as Document.chunks in GraphQL (camelCase keys).
+        chunks = chunk_content(content, max_tokens=max_tokens, overlap=overlap)
+        return json.dumps([c.to_dict() for c in chunks], ensure_ascii=False, indent=2)
     if output_format == "json":
         return json.dumps(content.to_dict(), ensure_ascii=False, indent=2)
     if output_format == "markdown":

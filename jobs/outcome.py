@@ -30,6 +30,7 @@ from docat import metrics
 from docat.credits import CREDITS_PER_OCR_PAGE, CREDITS_PER_TEXT_PAGE, settle
 from docat.resources import Resources
 from jobs.progress import ProgressPublisher
+from jobs.webhooks import queue_deliveries, record_deliveries
 from models import TERMINAL_STATUSES, Document, DocumentPage, JobStage, JobStatus, LogLevel, ProcessingLog
 
 logger = logging.getLogger(__name__)
@@ -141,11 +142,15 @@ async def end_run(
             logger.warning("document %s run %d ended by someone else meanwhile", document.id, run)
             return False
         await ProcessingLog.create(document_id=document.id, level=level, stage=end.stage, message=message)
+        # In the same transaction: a terminal run always has its webhook deliveries.
+        deliveries = await record_deliveries(document.id, run)
 
     publisher = publisher or ProgressPublisher(resources.bus, document.id, document.owner_id, run=run)
     await publisher.progress(
         end.status, end.stage, values["progress"], page_count=document.page_count, message=message
     )
+
+    await queue_deliveries(resources, deliveries)
 
     status = end.status.value.lower()
     metrics.record_document_processed(status)

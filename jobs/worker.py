@@ -40,6 +40,8 @@ from jobs.monitoring import worker_monitoring
 from jobs.recovery import start_recovery
 from jobs.retention import sweep_retention
 from jobs.wakeup import WakingWorker
+from jobs.webhooks_delivery import DELIVER_WEBHOOK, deliver_webhook
+from jobs.webhooks_sweep import start_webhook_sweep
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +60,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     try:
         resources = await stack.enter_async_context(open_resources(settings, run_jobs=False))
         await stack.enter_async_context(start_recovery(resources))
+        await stack.enter_async_context(start_webhook_sweep(resources))
         await stack.enter_async_context(
             worker_monitoring(settings, ctx["redis"], queue_name=settings.queue_name)
         )
@@ -104,7 +107,15 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
                 name=JOB_FUNCTION,
                 max_tries=ARQ_MAX_TRIES,
                 timeout=settings.job_timeout_seconds,
-            )
+            ),
+            # One attempt; arq may hand it out again only after a worker died (the row's
+            # lease makes that a no-op if the attempt did finish).
+            func(
+                deliver_webhook,
+                name=DELIVER_WEBHOOK,
+                max_tries=3,
+                timeout=settings.webhook_timeout_seconds + 10,
+            ),
         ],
         "cron_jobs": [cron(retention, name="docat:retention", minute={17}, timeout=600)],
         "queue_name": settings.queue_name,

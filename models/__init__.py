@@ -12,10 +12,12 @@ from models.documents import (
     ProcessingLog,
 )
 from models.users import Role, Tier, User
+from models.webhooks import DeliveryStatus, Webhook, WebhookAttempt, WebhookDelivery, WebhookEvent
 
 __all__ = [
     "TERMINAL_STATUSES",
     "CreditLog",
+    "DeliveryStatus",
     "Document",
     "DocumentPage",
     "JobStage",
@@ -28,4 +30,8 @@ __all__ = [
     "Tier",
     "TranslationCacheEntry",
     "User",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEvent",
 ]

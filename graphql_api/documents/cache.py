@@ -31,6 +31,7 @@ from graphql_api.documents.formats import ORIGINAL, RESULT_FORMATS, format_key
 from graphql_api.documents.lifecycle import publish_state
 from graphql_api.documents.options import ValidatedOptions
 from jobs.pdf.options import PageRangeError
+from jobs.webhooks import queue_deliveries, record_deliveries
 from models import Document, DocumentPage, JobStage, JobStatus, LogLevel, ProcessingLog
 
 log = logging.getLogger(__name__)
@@ -140,5 +141,7 @@ async def reuse_result(resources: Resources, source: Document, doc: Document) ->
         message="result reused from an identical earlier upload; no credits charged",
     )
     await publish_state(resources, doc, "result reused from an identical earlier upload")
+    # A reused result is a finished job too: the owner's webhooks hear of it.
+    await queue_deliveries(resources, await record_deliveries(doc.id, doc.run))
     metrics.record_document_processed("completed")
     return True

@@ -28,6 +28,7 @@ from graphql_api.documents.formats import ORIGINAL, RESULT_FORMATS, format_key
 from graphql_api.documents.options import ValidatedOptions, ensure_provider
 from graphql_api.documents.upload import admit_pdf, temp_dir
 from jobs.progress import ProgressPublisher
+from jobs.webhooks import queue_deliveries, record_deliveries
 from models import (
     TERMINAL_STATUSES,
     Document,
@@ -184,6 +185,8 @@ async def cancel_document(resources: Resources, doc: Document) -> Document:
         )
         doc = await Document.get(id=doc.id)
         await publish_state(resources, doc, "cancelled")
+        # Ended before any job ran it: its webhooks hear of it here.
+        await queue_deliveries(resources, await record_deliveries(doc.id, doc.run))
         metrics.record_document_processed("cancelled")
     else:
         # It started (or ended) meanwhile: ask the job to stop; it settles what it used.

@@ -29,6 +29,7 @@ from models import JobStage as JobStageModel
 from models import JobStatus as JobStatusModel
 
 if TYPE_CHECKING:
+    from graphql_api.documents.chunks import ChunkType
     from graphql_api.logs.types import ProcessingLogType
     from graphql_api.users.types import UserType
 
@@ -421,6 +422,21 @@ class DocumentType(Node):
         from graphql_api.documents.fields import resolve_text
 
         return await resolve_text(info, self.model)
+
+    @strawberry.field(
+        description=(
+            "The content cut for retrieval along its structure (sections, lists, tables), each chunk "
+            "within maxTokens (cl100k_base); `overlap` repeats up to that many tokens of the previous "
+            "chunk of the same section. Empty until the content exists."
+        )
+    )
+    async def chunks(
+        self, info: Info, max_tokens: int | None = 512, overlap: int | None = 0
+    ) -> list[Annotated[ChunkType, strawberry.lazy("graphql_api.documents.chunks")]]:
+        from graphql_api.documents.chunks import DEFAULT_MAX_TOKENS, resolve_chunks
+
+        tokens = DEFAULT_MAX_TOKENS if max_tokens is None else max_tokens
+        return await resolve_chunks(info, self.model, tokens, overlap or 0)
 
     @strawberry.field(description="Null until that format exists.")
     async def download_url(

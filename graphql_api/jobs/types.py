@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -36,6 +37,16 @@ class JobProgress:
     )
     at: datetime = strawberry.field(description="When the job reported this state (UTC).")
     event: strawberry.Private[dict[str, Any]]
+
+    @strawberry.field(
+        description="COMPLETED only: how many chunks Document.chunks gives with its default parameters."
+    )
+    async def chunk_count(self, info: Info) -> int | None:
+        from graphql_api.documents.chunks import resolve_chunk_count
+
+        if self.status != JobStatus.COMPLETED:
+            return None
+        return await resolve_chunk_count(info, uuid.UUID(str(self.event["documentId"])), self.status)
 
     @classmethod
     def from_event(cls, event: dict[str, Any]) -> JobProgress:
