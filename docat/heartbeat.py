@@ -15,6 +15,13 @@ alert watches it), so a worker whose loop is blocked stops moving both.
 
 The beat runs in the worker's event loop on purpose: a loop blocked by a hung
 job cannot beat, which is exactly what the health check and the alert must see.
+
+The key's short TTL is also how a dead worker is told from a live one within
+seconds: the recovery pass (jobs/recovery.py) takes over a PROCESSING run
+whose worker's key is gone. While Redis is down a worker cannot refresh its
+key and may drop out of the count (/health cannot read it either); a beat that
+failed is tried again within a second, not a whole interval later, so the
+worker re-registers as soon as Redis is back.
 """
 
 from __future__ import annotations
@@ -37,9 +44,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 KEY_PREFIX = "docat:worker:"
-INTERVAL_SECONDS = 10.0
-# Three missed beats: one slow Redis round trip never makes a live worker vanish.
-TTL_SECONDS = 30
+INTERVAL_SECONDS = 2.0
+# Four missed beats: one slow Redis round trip never makes a live worker vanish, and a dead
+# one is gone (its run recoverable, jobs/recovery.py) within seconds.
+TTL_SECONDS = 8
+# After a failed beat (Redis away), the next try comes this soon, doubling up to the interval.
+RETRY_FIRST_SECONDS = 0.5
 # /health calls the workers degraded when the newest beat is older than this.
 STALE_AFTER_SECONDS = 30.0
 # SCAN page size; the number of worker keys is small (one per worker process).
@@ -139,12 +149,21 @@ async def beat_once(store: HeartbeatStore, worker: str) -> None:
 
 
 async def _beat_forever(store: HeartbeatStore, worker: str, interval: float) -> None:
+    delay = interval
+    failures = 0
     while True:
-        await asyncio.sleep(interval)
+        await asyncio.sleep(delay)
         try:
             await beat_once(store, worker)
-        except Exception as exc:  # Redis down: keep beating, the next one may land
-            log.warning("heartbeat of %s not stored: %s", worker, type(exc).__name__)
+        except Exception as exc:  # Redis down: keep beating, soon, so the key is back at once
+            failures += 1
+            delay = min(interval, RETRY_FIRST_SECONDS * 2 ** (failures - 1))
+            if failures <= 3 or failures % 20 == 0:
+                log.warning("heartbeat of %s not stored: %s", worker, type(exc).__name__)
+            continue
+        if failures:
+            log.warning("heartbeat of %s stored again after %d failed beats", worker, failures)
+        failures, delay = 0, interval
 
 
 @contextlib.asynccontextmanager

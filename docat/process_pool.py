@@ -17,6 +17,12 @@ pipeline once, so each new child starts warm. Children are replaced after
 Each child keeps the last PDF it opened open for the next chunk of the same
 file (`jobs.pdf.kept_document`): a job's chunks do not reopen a large file.
 
+Each child dies with its owner (docat/parent_death.py): a parent-death signal
+on Linux and a watchdog on the parent and owner pids, so a SIGKILLed worker
+leaves no pool process OCRing a dead job. The fork server exits by itself when
+its owner's end of its pipe closes, and the resource tracker once every holder
+of its pipe (the owner, the server, the children) is gone.
+
 A child that dies (OOM killer, a MuPDF crash) breaks a ProcessPoolExecutor for
 good; `run` then replaces the executor and raises `PoolBroken`, a transient
 error the job retries.
@@ -42,10 +48,13 @@ MAX_TASKS_PER_CHILD = 200
 PRELOAD = ["jobs.pdf.extract", "jobs.pdf.profile", "jobs.pdf.translate_render", "jobs.analysis"]
 
 
-def _start_child() -> None:
-    """Runs first in each pool process: mark it as one that keeps its last PDF open."""
+def _start_child(owner: int) -> None:
+    """Runs first in each pool process: die with `owner` (the process that made the pool),
+    and keep the last PDF open."""
+    from docat.parent_death import die_with
     from jobs.pdf.kept_document import keep_documents_open  # preloaded: no cost here
 
+    die_with(owner)
     keep_documents_open()
 
 
@@ -66,6 +75,7 @@ def make_executor(processes: int) -> ProcessPoolExecutor:
         mp_context=context,
         max_tasks_per_child=MAX_TASKS_PER_CHILD,
         initializer=_start_child,
+        initargs=(os.getpid(),),
     )
 
 

@@ -23,9 +23,13 @@ does nothing. While it runs, a ticker beats every half second (heartbeat,
 progress event, cancel poll; jobs/tracker.py), and its log lines are written
 behind it (jobs/run_log.py). A stage's bookkeeping (its event and row) runs
 alongside the stage's work where the order of events allows: the first chunks
-are extracted, the result files stored, while their stage is being entered. Errors: transient I/O is
-retried with backoff (`arq.Retry`, the same run, resuming after the pages
-already saved); anything else ends the run FAILED with its contract code
+are extracted, the result files stored, while their stage is being entered. Errors: a lost
+connection to PostgreSQL, Redis or S3 is waited out within the same attempt
+(jobs/outages.py: page saves and the run's end are tried again in place; any
+other step makes the job start over from its claim, resuming after the pages
+already saved), for up to a minute of outage; other transient I/O, or an
+outage longer than that, is retried with backoff (`arq.Retry`, the same run,
+resuming likewise); anything else ends the run FAILED with its contract code
 (jobs/failures.py). A ProviderError keeps the extracted content.
 """
 
@@ -54,6 +58,7 @@ from jobs.analysis import Analysis, analyze_pdf
 from jobs.extraction import chunk_pages, extract_chunks, needs_ocr
 from jobs.failures import failure_of, is_transient
 from jobs.llm_stages import llm_ocr_stage, render_stage, translate_stage
+from jobs.outages import OutageWindow, is_connection_error, retry_connection
 from jobs.outcome import RunEnd, end_run
 from jobs.pages import PageStore
 from jobs.pdf.analyze import PdfInspection
@@ -78,13 +83,46 @@ PASSWORD_PURPOSE = "job-password"
 TRANSIENT_MESSAGE = "processing failed: a service it needs stayed unavailable; try again later"
 
 
+class Reconnect(Exception):
+    """A step lost its connection; the job starts over from its claim after `delay` seconds."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__(f"a service is unreachable; again in {delay:.1f} s")
+        self.delay = delay
+
+
 async def process_document(
     ctx: dict[str, Any], document_id: str, run: int, password_token: str | None = None
 ) -> None:
     resources: Resources = ctx["resources"]
     job_try = int(ctx.get("job_try") or 1)
+    window = OutageWindow()
+    resume = job_try > 1
     with bind_document_id(document_id):
-        await DocumentJob(resources, uuid.UUID(document_id), run, password_token, job_try).run()
+        while True:
+            job = DocumentJob(resources, uuid.UUID(document_id), run, password_token, job_try, resume, window)
+            try:
+                await job.run()
+                return
+            except Reconnect as exc:
+                delay = exc.delay
+            except Exception as exc:
+                # The claim (or the end of the run) could not reach the database.
+                if not is_connection_error(exc):
+                    raise
+                wait = window.next_delay()
+                if wait is None:
+                    logger.warning("document %s: still unreachable, giving the job back to arq", document_id)
+                    raise Retry(defer=RETRY_BASE_SECONDS * 2 ** (job_try - 1)) from exc
+                delay = wait
+            logger.warning(
+                "document %s: lost a connection (outage %d of this attempt); resuming in %.1f s",
+                document_id,
+                window.outages,
+                delay,
+            )
+            await asyncio.sleep(delay)
+            resume = True  # this attempt's run is PROCESSING and ours; its saved pages stay
 
 
 class DocumentJob:
@@ -95,6 +133,8 @@ class DocumentJob:
         run: int,
         password_token: str | None,
         job_try: int,
+        resume: bool = False,
+        window: OutageWindow | None = None,
     ) -> None:
         self.resources = resources
         self.settings = resources.settings
@@ -102,6 +142,10 @@ class DocumentJob:
         self.run_number = run
         self.password_token = password_token
         self.job_try = job_try
+        # A later try (arq redelivery, retry) or a restart within this attempt after an outage:
+        # the run may be PROCESSING already, with pages saved.
+        self.resume = resume or job_try > 1
+        self.window = window or OutageWindow()
         self.started = time.perf_counter()
         self.tracker: RunTracker | None = None
         self.store: PageStore | None = None
@@ -122,6 +166,10 @@ class DocumentJob:
         try:
             async with tracker.ticking():
                 tracker.seed(document.progress)
+                if self.window.outages:
+                    await tracker.log(
+                        "A service was briefly unavailable; resumed in the same attempt", LogLevel.WARNING
+                    )
                 end = await self._process(document, tracker)
         except asyncio.CancelledError:
             if not await self._interrupted(document):
@@ -134,14 +182,18 @@ class DocumentJob:
         except Exception as exc:
             end = await self._failed(document, exc)
         self._record_pages()
-        await end_run(self.resources, document, self.run_number, end, publisher=tracker.publisher)
+        await retry_connection(
+            lambda: end_run(self.resources, document, self.run_number, end, publisher=tracker.publisher),
+            self.window,
+            f"document {self.document_id}: ending the run",
+        )
 
     async def _claim(self) -> Document | None:
         """Take the run: QUEUED -> PROCESSING. A later try of the same job (arq redelivery,
         a retry) may take it from PROCESSING too: the earlier try is over by then."""
         now = datetime.now(UTC)
         claimable = Q(status=JobStatus.QUEUED)
-        if self.job_try > 1:
+        if self.resume:
             claimable |= Q(status=JobStatus.PROCESSING)
         written: dict[str, Any] = {
             "status": JobStatus.PROCESSING,
@@ -257,11 +309,17 @@ class DocumentJob:
                 )
             document.page_count = tracker.page_count = inspection.page_count
             store = self.store = PageStore(
-                self.resources, tracker.publisher, document.id, self.run_number, inspection.page_count
+                self.resources,
+                tracker.publisher,
+                document.id,
+                self.run_number,
+                inspection.page_count,
+                window=self.window,
             )
-            # Only an earlier try of this same run can have saved pages (recovery and reprocessing
-            # start a new run): a first try has nothing to read back.
-            resumed = await store.resume(llm=engine == "LLM_OCR") if self.job_try > 1 else 0
+            # Pages saved before: by an earlier try of this run, by this attempt before an
+            # outage, or by the run a dead worker left (recovery hands its pages to the new run).
+            # A first run has nothing to read back.
+            resumed = await store.resume(llm=engine == "LLM_OCR") if self.resume or document.attempts else 0
             await tracker.log(
                 f"{inspection.page_count} pages, {inspection.pdf_type.lower()}; processing {len(pages)}"
                 + (f" ({resumed} already done by an earlier try)" if resumed else "")
@@ -413,6 +471,8 @@ class DocumentJob:
     async def _failed(self, document: Document, exc: Exception) -> RunEnd:
         tracker = self.tracker
         assert tracker is not None
+        if is_connection_error(exc) and (delay := self.window.next_delay()) is not None:
+            raise Reconnect(delay) from exc
         if is_transient(exc):
             if self.job_try < MAX_TRIES:
                 await self._retry_later(exc)  # raises Retry

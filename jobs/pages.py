@@ -27,6 +27,7 @@ from typing import Any
 
 from docat.resources import Resources
 from jobs.llm.ocr import LLM_OCR_CONFIDENCE
+from jobs.outages import OutageWindow, retry_connection
 from jobs.pdf.content import ContentBlock, ExtractedContent, PageContent
 from jobs.pdf.extract import count_words
 from jobs.pdf.ocr import estimate_confidence
@@ -82,8 +83,12 @@ class PageStore:
         document_id: uuid.UUID,
         run: int,
         page_count: int,
+        *,
+        window: OutageWindow | None = None,
     ) -> None:
         self.resources = resources
+        # Connection errors of a page save are waited out within it (jobs/outages.py).
+        self.window = window or OutageWindow()
         self.publisher = publisher
         self.document_id = document_id
         self.run = run
@@ -147,8 +152,13 @@ class PageStore:
             )
             used = engine or ("ocr" if page.ocr else "text")
             self.records[page.page] = PageRecord(page.page, used, page.confidence, page.word_count)
-        # ignore_conflicts: a page saved twice (never expected) keeps its first row.
-        insert = DocumentPage.bulk_create(rows, ignore_conflicts=True)
+        # ignore_conflicts: a page saved twice (a retried INSERT whose answer was lost) keeps
+        # its first row.
+        insert = retry_connection(
+            lambda: DocumentPage.bulk_create(rows, ignore_conflicts=True),
+            self.window,
+            f"document {self.document_id}: saving {len(rows)} pages",
+        )
         if after is None:
             await insert
         else:

@@ -12,7 +12,9 @@ of a 1-page document's overhead). Lines are stamped when they are added
 (one INSERT), and all of them before `writing()` exits: the run's terminal
 status, written after that, is never visible without the lines before it.
 
-A failed write does not stop the job at once; `writing()` raises the first
+A write that lost its connection is tried again (jobs/outages.py) for up to
+the outage budget, so a database restart loses no line. A failed write does
+not stop the job at once; `writing()` raises the first
 error on exit (unless the body is already raising), which the job treats like
 any other failed write of its own (a transient error: try again later).
 """
@@ -21,11 +23,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
+from jobs.outages import OutageWindow, retry_connection
 from models import JobStage, LogLevel, ProcessingLog
 
 logger = logging.getLogger(__name__)
@@ -38,6 +42,7 @@ class RunLog:
         self._added = asyncio.Event()
         self._closing = False
         self._error: Exception | None = None
+        self._window = OutageWindow()
 
     def add(self, level: LogLevel, stage: JobStage, message: str) -> None:
         """Queue one line for the writer (only inside `writing()`)."""
@@ -54,10 +59,11 @@ class RunLog:
             while self._lines:
                 batch, self._lines = self._lines, []
                 try:
-                    if len(batch) == 1:
-                        await batch[0].save()
-                    else:
-                        await ProcessingLog.bulk_create(batch)
+                    await retry_connection(
+                        functools.partial(self._insert, batch),
+                        self._window,
+                        f"document {self.document_id}: {len(batch)} log lines",
+                    )
                 except Exception as exc:  # kept for writing()'s exit; later lines still go
                     logger.warning(
                         "%d log lines of document %s not written: %r", len(batch), self.document_id, exc
@@ -65,6 +71,13 @@ class RunLog:
                     self._error = self._error or exc
             if self._closing:
                 return
+
+    @staticmethod
+    async def _insert(batch: list[ProcessingLog]) -> None:
+        if len(batch) == 1:
+            await batch[0].save()
+        else:
+            await ProcessingLog.bulk_create(batch)
 
     @contextlib.asynccontextmanager
     async def writing(self) -> AsyncIterator[None]:

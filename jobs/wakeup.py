@@ -20,6 +20,16 @@ for deferred jobs (retries, cron) as well.
 
 `WakingWorker.main` is arq 0.28's `Worker.main` with its fixed `poll()` sleep
 replaced by that wait; everything else is arq's own.
+
+Redis outages. arq lets a connection error of its poll out of `main`, and its
+`run()` then closes the worker: a one-second Redis restart used to end every
+idle worker. Here a poll that cannot reach Redis is retried after a capped,
+jittered exponential backoff (`OUTAGE_DELAYS`), for as long as the outage
+lasts; redis-py reconnects on the next command. arq's own bookkeeping around a
+job gets the same treatment: a job slot taken just before the connection
+dropped is given back, the end of a job (`finish_job`) is written once Redis is
+back, and a job whose start could not be read is released for the next poll.
+The job itself, meanwhile, goes on: its PostgreSQL writes do not need Redis.
 """
 
 from __future__ import annotations
@@ -27,11 +37,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from arq.connections import create_pool, log_redis_info
+from arq.constants import in_progress_key_prefix
 from arq.worker import Worker
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from docat.queue import wake_channel
 
@@ -45,6 +60,36 @@ logger = logging.getLogger(__name__)
 PING_AFTER_SECONDS = 30.0
 # First and largest delay between reconnection attempts (doubling).
 RECONNECT_DELAYS = (0.5, 10.0)
+# A poll (or arq's bookkeeping) that cannot reach Redis: first and largest delay before the
+# next try, doubling, each with up to 50% jitter so a fleet does not reconnect in step.
+OUTAGE_DELAYS = (0.25, 5.0)
+# A poll that takes longer than this is treated as a lost connection (a frozen Redis answers
+# nothing and never errors: arq sets no socket timeout).
+POLL_TIMEOUT_SECONDS = 15.0
+# What a lost or refused Redis connection raises (redis-py's, the socket's, a timeout).
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    RedisConnectionError,
+    RedisTimeoutError,
+    OSError,
+    TimeoutError,
+)
+
+
+class Backoff:
+    """Capped exponential delays with jitter: 0.25, 0.5, 1, 2, 4, 5, 5, ... seconds (+0..50%)."""
+
+    def __init__(self, first: float = OUTAGE_DELAYS[0], cap: float = OUTAGE_DELAYS[1]) -> None:
+        self.first = first
+        self.cap = cap
+        self.failures = 0
+
+    def next_delay(self) -> float:
+        base = min(self.cap, self.first * 2**self.failures)
+        self.failures += 1
+        return base * (1 + random.random() / 2)
+
+    def reset(self) -> None:
+        self.failures = 0
 
 
 class WakingWorker(Worker):
@@ -73,14 +118,32 @@ class WakingWorker(Worker):
             await self.on_startup(self.ctx)
 
         listener = asyncio.create_task(self._listen(), name="docat-worker-wake")
+        outage = Backoff()
         try:
             while True:
                 # Cleared before the poll: a message arriving during it makes the next wait
                 # return at once, so no job queued meanwhile waits for the fallback poll.
                 self._wake.clear()
-                await self._poll_iteration()
-                if self.burst and await self._burst_done():
-                    return
+                try:
+                    async with asyncio.timeout(POLL_TIMEOUT_SECONDS):
+                        await self._poll_iteration()
+                    if self.burst and await self._burst_done():
+                        return
+                except CONNECTION_ERRORS as exc:
+                    delay = outage.next_delay()
+                    # Every try while it is short, then every tenth: the log must not flood.
+                    if outage.failures <= 5 or outage.failures % 10 == 0:
+                        logger.warning(
+                            "worker cannot reach Redis (%r, %d tries); polling again in %.1f s",
+                            exc,
+                            outage.failures,
+                            delay,
+                        )
+                    await asyncio.sleep(delay)
+                    continue
+                if outage.failures:
+                    logger.warning("worker reached Redis again after %d failed polls", outage.failures)
+                    outage.reset()
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self.poll_delay_s):
                         await self._wake.wait()
@@ -95,6 +158,61 @@ class WakingWorker(Worker):
             await asyncio.gather(*self.tasks.values())
             return True
         return False
+
+    async def start_jobs(self, job_ids: list[bytes]) -> None:
+        # arq's start_jobs, one id at a time: arq takes a slot (semaphore and counter) before
+        # its Redis round trips and never gives it back when one of them raises, so every
+        # connection error during a start would cost the worker one job slot for good.
+        for raw_id in job_ids:
+            if self.job_counter >= self.max_jobs:
+                return  # full; a job's end wakes the loop (`_release_sem_dec_counter_on_complete`)
+            counted = self.job_counter
+            try:
+                await super().start_jobs([raw_id])
+            except BaseException:
+                if self.job_counter > counted and raw_id.decode() not in self.tasks:
+                    self.job_counter -= 1
+                    self.sem.release()
+                raise
+
+    async def run_job(self, job_id: str, score: int) -> None:
+        try:
+            await super().run_job(job_id, score)
+        except CONNECTION_ERRORS as exc:
+            # Raised by arq's own reads before the job function ran (its end is retried in
+            # `finish_job`): give the job back by dropping its in-progress key, so the next
+            # poll, here or elsewhere, starts it once Redis answers again.
+            logger.warning(
+                "job %s not started, Redis unreachable (%r); released for a later poll", job_id, exc
+            )
+            await self._until_redis_answers(
+                lambda: self.pool.delete(in_progress_key_prefix + job_id), f"releasing job {job_id}"
+            )
+
+    async def finish_job(self, *args: Any, **kwargs: Any) -> None:
+        # The job ran; its end (result, queue entry, in-progress key) is written once Redis is
+        # back, however long that takes. The writes are idempotent, so a retry after an EXEC
+        # whose answer was lost changes nothing.
+        await self._until_redis_answers(
+            lambda: super(WakingWorker, self).finish_job(*args, **kwargs), "finishing a job"
+        )
+
+    async def finish_failed_job(self, job_id: str, result_data: bytes | None) -> None:
+        await self._until_redis_answers(
+            lambda: super(WakingWorker, self).finish_failed_job(job_id, result_data), f"failing job {job_id}"
+        )
+
+    async def _until_redis_answers(self, write: Callable[[], Awaitable[Any]], what: str) -> None:
+        backoff = Backoff()
+        while True:
+            try:
+                await write()
+                return
+            except CONNECTION_ERRORS as exc:
+                delay = backoff.next_delay()
+                if backoff.failures <= 3 or backoff.failures % 10 == 0:
+                    logger.warning("%s: Redis unreachable (%r); again in %.1f s", what, exc, delay)
+                await asyncio.sleep(delay)
 
     def _release_sem_dec_counter_on_complete(self) -> None:
         # A job ended (arq's done-callback): a slot is free, so look at the queue now.
