@@ -10,9 +10,9 @@ from typing import Any
 from docat.events import Subscription, job_channel
 from docat.resources import Resources
 from models import CreditLog, Document, DocumentPage, JobStatus, ProcessingLog, User
+from tests.fixtures.corpus import ENCRYPTED_PASSWORD
 from tests.documents.conftest import (
     DOCUMENT_FIELDS,
-    ENCRYPTED_PASSWORD,
     RecordingQueue,
     finish_run,
     text_pdf,

@@ -11,8 +11,8 @@ from docat.storage import document_key
 from graphql_api.documents.upload import display_filename
 from graphql_api.relay import from_global_id
 from models import Document, ProcessingLog, User
+from tests.fixtures.corpus import ENCRYPTED_PASSWORD
 from tests.documents.conftest import (
-    ENCRYPTED_PASSWORD,
     RecordingQueue,
     mixed_pdf,
     our_temp_files,
