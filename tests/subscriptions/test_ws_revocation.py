@@ -25,6 +25,7 @@ from tests.conftest import PASSWORD
 from tests.fixtures.graphql_client import GraphQLClient, unique_email
 
 from .conftest import ALL_JOBS, JOB_PROGRESS, MY_JOBS, gid, make_document, wait_until
+from .node_client import node_lines_until_exit
 from .ws_client import LEGACY_WS, TRANSPORT_WS, WSClient
 
 PROTOCOLS = [TRANSPORT_WS, LEGACY_WS]
@@ -279,6 +280,20 @@ async def test_a_refused_connection_says_why(
     async with WSClient(live_server, None, protocol=protocol, send_init=False) as ws:
         await ws.send({"type": "connection_init", **({"payload": payload} if payload is not None else {})})
         await assert_closed_for(ws, reason) if protocol == TRANSPORT_WS else await _legacy_refusal(ws, reason)
+
+
+async def test_the_npm_client_stops_after_one_attempt_on_an_expired_token(
+    live_server: str, settings: Settings, user: User
+) -> None:
+    """graphql-ws retries a 4403 by default; configured as the README says (shouldRetry false for
+    4403) it gives up after the first socket, with the reason in hand."""
+    token = issue_token(settings.signing_key, user.id, user.token_version, -1)[0]
+    lines = await node_lines_until_exit("refused.mjs", live_server, token)
+    assert lines == [
+        {"type": "connecting", "attempt": 1},
+        {"type": "closed", "code": 4403, "reason": "access token expired"},
+        {"type": "error", "code": 4403, "reason": "access token expired", "attempts": 1},
+    ]
 
 
 async def _legacy_refusal(ws: WSClient, reason: str) -> None:
