@@ -47,6 +47,9 @@ logger = logging.getLogger(__name__)
 _QUEUE_SIZE = 1024
 # Accounts read per query by a sweep (a bounded IN list).
 _SWEEP_BATCH = 500
+# How long a change is remembered for sockets still connecting: one whose account was read just
+# before the change committed is registered just after the event went by.
+_RECENT_SECONDS = 10.0
 
 CloseSocket = Callable[[str], Coroutine[Any, Any, None]]
 
@@ -130,6 +133,9 @@ class SocketWatch:
         self._sockets: dict[uuid.UUID, set[SocketRights]] = {}
         self._listener: asyncio.Task[None] | None = None
         self._ready: asyncio.Future[None] | None = None
+        # Accounts announced lately -> when (loop time), oldest first; see `open`.
+        self._recent: dict[uuid.UUID, float] = {}
+        self._sweeps: set[asyncio.Task[None]] = set()
 
     def __len__(self) -> int:
         return sum(len(sockets) for sockets in self._sockets.values())
@@ -149,7 +155,20 @@ class SocketWatch:
     def open(self, claims: TokenClaims, user: User, close: CloseSocket) -> SocketRights:
         rights = SocketRights(self, claims, user, close)
         self._sockets.setdefault(rights.user_id, set()).add(rights)
+        if rights.user_id in self._recent:
+            # Changed while this socket was connecting: its account may have been read before.
+            task = asyncio.create_task(self.sweep([rights.user_id]))
+            self._sweeps.add(task)
+            task.add_done_callback(self._sweeps.discard)
         return rights
+
+    def _remember(self, user_ids: list[uuid.UUID]) -> None:
+        now = asyncio.get_running_loop().time()
+        while self._recent and next(iter(self._recent.values())) < now - _RECENT_SECONDS:
+            del self._recent[next(iter(self._recent))]
+        for user_id in user_ids:
+            self._recent.pop(user_id, None)
+            self._recent[user_id] = now
 
     def forget(self, rights: SocketRights) -> None:
         sockets = self._sockets.get(rights.user_id)
@@ -174,7 +193,8 @@ class SocketWatch:
                         # Changes may have been missed while Redis was away.
                         await self.sweep(list(self._sockets))
                     else:
-                        await self.sweep(_user_ids(event))
+                        self._remember(user_ids := _user_ids(event))
+                        await self.sweep(user_ids)
         except Exception as exc:
             if not ready.done():
                 ready.set_exception(exc)

@@ -109,9 +109,9 @@ class TransportWSHandler(SocketRightsMixin, BaseGraphQLTransportWSHandler[Contex
                     self.connection_init_timeout_task.cancel()
                 await self._refuse(_rejection_reason(exc))
                 return
-        await super().handle_connection_init(message)
-        if self.connection_acknowledged:
+            # Watched before the ack goes out: a revocation meanwhile is not missed.
             self._watch_socket()
+        await super().handle_connection_init(message)
         interval = self.view.keep_alive_interval
         if self.connection_acknowledged and self.view.keep_alive and interval and self._pinger is None:
             self._pinger = asyncio.create_task(self._ping_every(interval))
@@ -154,9 +154,9 @@ class LegacyWSHandler(SocketRightsMixin, BaseGraphQLWSHandler[Context, None]):
                 await self.send_message({"type": "connection_error", "payload": exc.payload})
                 await super()._refuse(_rejection_reason(exc))
                 return
-        await super().handle_connection_init(message)
-        if self.connection_acknowledged:
+            # Watched before the ack goes out: a revocation meanwhile is not missed.
             self._watch_socket()
+        await super().handle_connection_init(message)
 
     async def handle_start(self, message: StartMessage) -> None:
         if await self._operation_allowed():
