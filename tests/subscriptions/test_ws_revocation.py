@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
+from redis.asyncio import Redis
 from starlette.applications import Starlette
 
 from docat.accounts import create_user
@@ -24,7 +25,15 @@ from models import Document, JobStage, JobStatus, Role, Tier, User
 from tests.conftest import PASSWORD
 from tests.fixtures.graphql_client import GraphQLClient, unique_email
 
-from .conftest import ALL_JOBS, JOB_PROGRESS, MY_JOBS, gid, make_document, wait_until
+from .conftest import (
+    ALL_JOBS,
+    JOB_PROGRESS,
+    MY_JOBS,
+    gid,
+    kill_pubsub_connection,
+    make_document,
+    wait_until,
+)
 from .node_client import node_lines_until_exit
 from .ws_client import LEGACY_WS, TRANSPORT_WS, WSClient
 
@@ -237,6 +246,22 @@ async def test_the_watch_sweep_catches_unannounced_changes(
         await User.filter(id=user.id).update(token_version=user.token_version + 1)
         await socket_watch(app.state.resources).sweep([user.id])
         await assert_closed_for(ws, "access token revoked")
+
+
+async def test_a_change_missed_while_redis_was_away_is_caught_on_reconnection(
+    live_server: str, app: Starlette, redis_buses: tuple[EventBus, EventBus], redis_admin: Redis,
+    user: User, user_token: str,
+) -> None:  # fmt: skip
+    server_bus, _ = redis_buses
+    watch = socket_watch(app.state.resources)
+    assert watch.bus is server_bus
+    watch.sweep_interval = 3600.0  # only the reconnection's resync can catch it here
+    async with WSClient(live_server, {"token": user_token}) as ws:
+        await ws.start(MY_JOBS)
+        # Deactivated while the announcement could not get through (none is sent here at all).
+        await User.filter(id=user.id).update(is_active=False)
+        await kill_pubsub_connection(server_bus, redis_admin)
+        await assert_closed_for(ws, "account disabled")
 
 
 # ---- expiry -------------------------------------------------------------------------------
