@@ -8,7 +8,8 @@
     await bus.close()
 
 Channels (built only here): ``job:<documentId>``, ``user:<ownerId>``, ``jobs`` (JobProgress
-events) and ``pages:<documentId>`` (PageResult events). A bus built with a ``namespace``
+events), ``pages:<documentId>`` (PageResult events) and ``account-rights`` (accounts whose
+rights changed). A bus built with a ``namespace``
 prefixes every channel on the wire, so tests sharing one Redis never see each other.
 
 Fan-out. broadcaster gives every subscriber an unbounded asyncio.Queue, so the bus keeps ONE
@@ -90,6 +91,12 @@ def user_channel(owner_id: object) -> str:
 
 def pages_channel(document_id: object) -> str:
     return f"pages:{document_id}"
+
+
+def account_rights_channel() -> str:
+    """One channel for every account whose role, active state or token version changed: each
+    API process re-reads those accounts and closes the WebSockets that lost their rights."""
+    return "account-rights"
 
 
 # ---- event shapes ---------------------------------------------------------------------------

@@ -8,13 +8,25 @@ from typing import TYPE_CHECKING, Any
 
 from docat.errors import Unauthenticated
 from docat.security import TokenClaims, decode_token
-from models import User
+from models import Role, User
 
 if TYPE_CHECKING:
     from graphql_api.context import Context
 
 # last_active_at is written at most this often per user, not on every request.
 _ACTIVITY_RESOLUTION = timedelta(minutes=1)
+
+# Why a token or a socket is refused. Each is the first clause of the Unauthenticated message
+# and, on a WebSocket, the close frame's reason (clients may key on them: keep them stable).
+MISSING_TOKEN = "missing access token"
+INVALID_TOKEN = "invalid access token"
+TOKEN_EXPIRED = "access token expired"
+TOKEN_REVOKED = "access token revoked"  # the password changed, or an admin reset it
+ACCOUNT_DISABLED = "account disabled"
+ACCOUNT_DELETED = "account deleted"
+ROLE_CHANGED = "role changed"  # an open socket's account lost a role it had when it connected
+
+_ROLE_RANK = {Role.USER: 0, Role.ADMIN: 1}
 
 
 def _bearer(value: object) -> str | None:
@@ -68,16 +80,34 @@ def verified_claims(secret: str, token: str) -> TokenClaims:
     """
     claims = _verified(secret, token)
     if claims.expires_at <= datetime.now(UTC):
-        raise Unauthenticated("access token expired; log in again")
+        raise Unauthenticated(f"{TOKEN_EXPIRED}; log in again")
     return claims
+
+
+def account_denial(claims: TokenClaims, user: User | None, granted_role: Role | None = None) -> str | None:
+    """Why `user` (read now) no longer honours `claims`, or None while it does.
+
+    granted_role: the role an open socket was granted; holding less now is a denial (more is not).
+    """
+    if user is None:
+        return ACCOUNT_DELETED
+    if not user.is_active:
+        return ACCOUNT_DISABLED
+    # A token from before a password change (or an admin's reset) stops working at once.
+    if user.token_version != claims.token_version:
+        return TOKEN_REVOKED
+    if granted_role is not None and _ROLE_RANK[Role(user.role)] < _ROLE_RANK[granted_role]:
+        return ROLE_CHANGED
+    return None
 
 
 async def user_for_claims(claims: TokenClaims) -> User:
     """The account a verified token names, read now: the token alone does not say it still works."""
     user = await User.get_or_none(id=claims.user_id)
-    # A deactivated user, or a token from before a password change, stops working at once.
-    if user is None or not user.is_active or user.token_version != claims.token_version:
-        raise Unauthenticated("invalid access token")
+    denial = account_denial(claims, user)
+    if denial is not None:
+        raise Unauthenticated(f"{denial}; log in again")
+    assert user is not None
     return user
 
 

@@ -18,6 +18,8 @@ from models import Role, User
 if TYPE_CHECKING:
     from strawberry.types import Info as _Info
 
+    from graphql_api.socket_rights import SocketRights
+
 
 @dataclass
 class Context:
@@ -34,6 +36,9 @@ class Context:
     # The bearer token's verified claims, decoded at most once per request.
     claims: TokenClaims | None = field(default=None, init=False, repr=False)
     claims_decoded: bool = field(default=False, init=False, repr=False)
+    # A WebSocket's standing once connection_init was accepted: the context lives as long as
+    # the socket, so the viewer above is refreshed per operation and checked against this.
+    socket: SocketRights | None = field(default=None, init=False, repr=False)
 
     @property
     def settings(self) -> Settings:
@@ -64,6 +69,9 @@ class Context:
         return self.claims
 
     async def user(self) -> User | None:
+        if self.socket is not None and (reason := self.socket.denial()) is not None:
+            # The socket lost its rights (it is being closed): nothing more runs on them.
+            raise Unauthenticated(reason)
         if not self.viewer_loaded:
             from graphql_api.auth import authenticate
 

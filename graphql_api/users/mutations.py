@@ -15,6 +15,7 @@ from docat.errors import BadUserInput, Forbidden, NotFound
 from docat.security import hash_password
 from graphql_api.context import Info
 from graphql_api.relay import expect_global_id
+from graphql_api.socket_rights import publish_rights_change
 from graphql_api.users.types import AuthPayload, CreateUserInput, RegisterInput, UpdateUserInput, UserType
 from models import Role, Tier, User
 
@@ -75,6 +76,8 @@ class UserMutations:
         if (limiter := info.context.resources.extras.get("rate_limiter")) is not None:
             await limiter.hit_password_change(user)
         await accounts.change_password(user, current_password, new_password)
+        # The caller's other sockets (and this one) hold tokens that no longer work.
+        await publish_rights_change(info.context.resources.bus, user.id)
         return True
 
     @strawberry.mutation(description="Create a user. ADMIN only.")
@@ -150,4 +153,7 @@ class UserMutations:
             if changed:
                 await user.save(update_fields=changed)
             await log_limit_change(info.context.settings, user, limit_before, f"admin {admin.email}")
+        if {"role", "is_active", "token_version"} & set(changed):
+            # Committed: every API process re-reads the account and closes sockets that lost rights.
+            await publish_rights_change(info.context.resources.bus, user.id)
         return UserType.from_model(user)

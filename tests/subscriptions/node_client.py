@@ -64,3 +64,20 @@ async def node_job_progress(
         await stop(process)
     assert all("errors" not in line["payload"] for line in lines), lines
     return [line["payload"]["data"]["jobProgress"] for line in lines]
+
+
+async def node_lines_until_exit(script: str, *args: str, within: float = LINE_WAIT) -> list[dict[str, Any]]:
+    """Run another script of tests/js with `args`; its JSON lines once it exited with 0."""
+    node = shutil.which("node")
+    if node is None or not (JS_DIR / "node_modules" / "graphql-ws").is_dir():
+        pytest.fail("the Node client needs node and `npm ci` in tests/js (.ci/run does it)")
+    process = await asyncio.create_subprocess_exec(
+        node, str(JS_DIR / script), *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        stdout, stderr = await asyncio.wait_for(process.communicate(), within)
+    finally:
+        await stop(process)
+    lines = [json.loads(line) for line in stdout.decode().splitlines() if line.strip()]
+    assert process.returncode == 0, (lines, stderr.decode())
+    return lines

@@ -131,5 +131,5 @@ async def test_graphql_ws_node_client_is_refused_a_bad_token(live_server: str, u
         assert await asyncio.wait_for(process.wait(), WAIT) == 1
     finally:
         await stop(process)
-    assert lines[0] == {"type": "closed", "code": 4403, "reason": "Forbidden"}
+    assert lines[0] == {"type": "closed", "code": 4403, "reason": "invalid access token"}
     assert lines[1]["type"] == "error" and lines[1]["code"] == 4403

@@ -138,6 +138,26 @@ class WSClient:
             elif kind == "complete":
                 return
 
+    async def until_closed(self, within: float = WAIT) -> list[dict[str, Any]]:
+        """Every message the server sends until it closes the socket (pings answered, not kept);
+        then `close_code` and `close_reason` tell how it closed."""
+        assert self.ws is not None
+        messages: list[dict[str, Any]] = []
+        try:
+            async with asyncio.timeout(within):
+                while True:
+                    message = await self._receive(keepalive=False)
+                    messages.append(message)
+        except ConnectionClosed:
+            pass
+        await asyncio.wait_for(self.ws.wait_closed(), within)
+        return messages
+
+    @property
+    def close_reason(self) -> str | None:
+        assert self.ws is not None
+        return self.ws.close_reason
+
     async def close_code(self, within: float = WAIT) -> int | None:
         """Wait for the server to close the socket; its close code."""
         assert self.ws is not None
