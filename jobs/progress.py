@@ -74,10 +74,13 @@ class ProgressPublisher:
         min_interval: float = 0.1,
         clock: Callable[[], float] = time.monotonic,
         run: int | None = None,
+        attempt: int | None = None,
     ) -> None:
         self._bus = bus
         self.document_id = str(document_id)
         self.run = run
+        # The attempt number (Document.attempts + 1) every JobProgress carries, when known.
+        self.attempt = attempt
         self._progress_channels: Sequence[str] = (
             job_channel(document_id),
             user_channel(owner_id),
@@ -130,6 +133,8 @@ class ProgressPublisher:
         }
         if self.run is not None:
             event["run"] = self.run
+        if self.attempt is not None:
+            event["attempt"] = self.attempt
         state = (status_name, stage_name)
         if state != self._last_state or status_name in TERMINAL_STATUSES:
             await self.flush()  # the held, older state of the previous stage first

@@ -23,6 +23,14 @@ class JobProgress:
     page_count: int | None
     message: str | None
     at: datetime
+    attempt: int = strawberry.field(
+        default=1,
+        description=(
+            "Which attempt at the job this event belongs to: 1, then one more each time a dead "
+            "worker's job is taken over (stage RECOVERING). Progress continues from the pages "
+            "already done; it only starts again from 0 when the attempt number says so."
+        ),
+    )
 
     @classmethod
     def from_event(cls, event: dict[str, Any]) -> JobProgress:
@@ -36,6 +44,7 @@ class JobProgress:
             page_count=event.get("pageCount"),
             message=event.get("message"),
             at=datetime.fromisoformat(event["at"]),
+            attempt=int(event.get("attempt") or 1),
         )
 
 
