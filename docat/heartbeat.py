@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import socket
@@ -44,6 +45,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 KEY_PREFIX = "docat:worker:"
+# "docat:worker-runs:<worker>": the runs ("<document id>:<run>") the worker has in hand, written
+# with each beat and expiring with it: a run nobody lists has no live worker.
+RUNS_KEY_PREFIX = "docat:worker-runs:"
 INTERVAL_SECONDS = 2.0
 # Four missed beats: one slow Redis round trip never makes a live worker vanish, and a dead
 # one is gone (its run recoverable, jobs/recovery.py) within seconds.
@@ -76,6 +80,26 @@ class Beat:
         return max(0.0, (time.time() if now is None else now) - self.at)
 
 
+class RunRegistry:
+    """The runs this process is working on, beaten along with its heartbeat."""
+
+    def __init__(self) -> None:
+        self._runs: set[str] = set()
+
+    @staticmethod
+    def label(document_id: object, run: int) -> str:
+        return f"{document_id}:{run}"
+
+    def add(self, document_id: object, run: int) -> None:
+        self._runs.add(self.label(document_id, run))
+
+    def discard(self, document_id: object, run: int) -> None:
+        self._runs.discard(self.label(document_id, run))
+
+    def snapshot(self) -> list[str]:
+        return sorted(self._runs)
+
+
 class HeartbeatStore(Protocol):
     async def beat(self, worker: str, at: float) -> None: ...
 
@@ -106,19 +130,49 @@ class LocalHeartbeats:
 class RedisHeartbeats:
     """Production: one expiring key per worker, readable from every API instance."""
 
-    def __init__(self, redis: Redis, prefix: str = KEY_PREFIX, ttl_seconds: int = TTL_SECONDS) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        prefix: str = KEY_PREFIX,
+        ttl_seconds: int = TTL_SECONDS,
+        runs: RunRegistry | None = None,
+        runs_prefix: str = RUNS_KEY_PREFIX,
+    ) -> None:
         self.redis = redis
         self.prefix = prefix
         self.ttl_seconds = ttl_seconds
+        self.runs = runs
+        self.runs_prefix = runs_prefix
 
     def key(self, worker: str) -> str:
         return self.prefix + worker
 
     async def beat(self, worker: str, at: float) -> None:
-        await self.redis.set(self.key(worker), repr(at), ex=self.ttl_seconds)
+        if self.runs is None:
+            await self.redis.set(self.key(worker), repr(at), ex=self.ttl_seconds)
+            return
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.set(self.key(worker), repr(at), ex=self.ttl_seconds)
+            pipe.set(self.runs_prefix + worker, json.dumps(self.runs.snapshot()), ex=self.ttl_seconds)
+            await pipe.execute()
 
     async def forget(self, worker: str) -> None:
-        await self.redis.delete(self.key(worker))
+        await self.redis.delete(self.key(worker), self.runs_prefix + worker)
+
+    async def claimed_runs(self) -> set[str]:
+        """Every run some live worker lists ("<document id>:<run>")."""
+        keys = [key async for key in self.redis.scan_iter(match=self.runs_prefix + "*", count=_SCAN_COUNT)]
+        claimed: set[str] = set()
+        if not keys:
+            return claimed
+        for value in await self.redis.mget(keys):
+            if value is None:
+                continue
+            try:
+                claimed.update(str(run) for run in json.loads(value))
+            except (ValueError, TypeError):
+                continue  # not ours
+        return claimed
 
     async def newest(self) -> Beat | None:
         keys = [key async for key in self.redis.scan_iter(match=self.prefix + "*", count=_SCAN_COUNT)]
@@ -197,12 +251,14 @@ async def heartbeating(
 __all__ = [
     "INTERVAL_SECONDS",
     "KEY_PREFIX",
+    "RUNS_KEY_PREFIX",
     "STALE_AFTER_SECONDS",
     "TTL_SECONDS",
     "Beat",
     "HeartbeatStore",
     "LocalHeartbeats",
     "RedisHeartbeats",
+    "RunRegistry",
     "beat_once",
     "heartbeating",
     "metric_label",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -19,6 +20,7 @@ from docat.rate_limits import open_rate_limiter
 from docat.resources import open_resources
 from docat.settings import Settings, load_settings
 from graphql_api.background import api_background
+from graphql_api.documents.upload import remove_orphan_uploads
 from graphql_api.files import files_endpoint
 from graphql_api.persisted_queries import open_persisted_queries
 from graphql_api.request_guard import GraphQLRequestGuard
@@ -68,6 +70,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             # Automatic persisted queries (graphql_api.http_protocol): Redis in production.
             resources.extras["persisted_queries"] = persisted_queries
             app.state.resources = resources
+            # Temp files of an API process killed mid-upload (graphql_api/documents/upload.py).
+            await asyncio.to_thread(remove_orphan_uploads, settings)
             # /health's Redis client; embedded: the in-process heartbeat and retention sweep.
             async with api_background(resources):
                 yield

@@ -50,6 +50,7 @@ from tortoise.expressions import Q
 
 from docat import metrics
 from docat.errors import BadUserInput, DocatError, ProviderError, ProviderNotConfigured
+from docat.heartbeat import RunRegistry
 from docat.logging import bind_document_id
 from docat.resources import Resources
 from docat.security import decrypt_secret
@@ -98,6 +99,27 @@ async def process_document(
     job_try = int(ctx.get("job_try") or 1)
     window = OutageWindow()
     resume = job_try > 1
+    # Listed with the worker's heartbeat while it runs (docat/heartbeat.py): once the worker
+    # dies, the list expires with it and another worker takes the run over (jobs/recovery.py).
+    runs: RunRegistry | None = ctx.get("runs")
+    if runs is not None:
+        runs.add(document_id, run)
+    try:
+        await _attempt(resources, document_id, run, password_token, job_try, resume, window)
+    finally:
+        if runs is not None:
+            runs.discard(document_id, run)
+
+
+async def _attempt(
+    resources: Resources,
+    document_id: str,
+    run: int,
+    password_token: str | None,
+    job_try: int,
+    resume: bool,
+    window: OutageWindow,
+) -> None:
     with bind_document_id(document_id):
         while True:
             job = DocumentJob(resources, uuid.UUID(document_id), run, password_token, job_try, resume, window)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from arq.constants import default_queue_name
 
 from docat import metrics
-from docat.heartbeat import INTERVAL_SECONDS, RedisHeartbeats, heartbeating
+from docat.heartbeat import INTERVAL_SECONDS, RedisHeartbeats, RunRegistry, heartbeating
 from docat.settings import Settings
 
 if TYPE_CHECKING:
@@ -69,13 +69,14 @@ async def worker_monitoring(
     queue_name: str = default_queue_name,
     interval: float = INTERVAL_SECONDS,
     serve_metrics: bool = True,
+    runs: RunRegistry | None = None,
 ) -> AsyncIterator[str]:
     """Metrics server, heartbeat and queue-depth sampling for one worker; yields its name."""
     if serve_metrics:
         start_metrics_server(settings.worker_metrics_port)
     sampler = asyncio.create_task(_sample_queue_depth(redis, queue_name, interval), name="docat-queue-depth")
     try:
-        async with heartbeating(RedisHeartbeats(redis), interval=interval) as name:
+        async with heartbeating(RedisHeartbeats(redis, runs=runs), interval=interval) as name:
             yield name
     finally:
         sampler.cancel()

@@ -93,10 +93,13 @@ class ProgressPublisher:
         keepalive: float = KEEPALIVE_SECONDS,
         clock: Callable[[], float] = time.monotonic,
         run: int | None = None,
+        attempt: int | None = None,
     ) -> None:
         self._bus = bus
         self.document_id = str(document_id)
         self.run = run
+        # The attempt number (Document.attempts + 1) every JobProgress carries, when known.
+        self.attempt = attempt
         self._progress_channels: Sequence[str] = (
             job_channel(document_id),
             user_channel(owner_id),
@@ -151,6 +154,8 @@ class ProgressPublisher:
         }
         if self.run is not None:
             event["run"] = self.run
+        if self.attempt is not None:
+            event["attempt"] = self.attempt
         state = (status_name, stage_name)
         latest = self._pending or self._last_sent
         if state != self._last_state or status_name in TERMINAL_STATUSES:

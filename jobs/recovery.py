@@ -24,6 +24,21 @@ can be running them: the previous process is gone), and later sweeps only
 look for hung runs. The first sweep completes before `start_recovery`
 returns, so the API takes no upload while it runs.
 
+A dead worker is found within seconds, before `job_stale_seconds`: each
+worker lists the runs it holds beside its heartbeat in Redis (docat/heartbeat.py,
+expiring after TTL_SECONDS), and every `DEAD_WORKER_CHECK_SECONDS` the recovery
+pass takes over the PROCESSING runs whose database heartbeat is older than
+`DEAD_AFTER_SECONDS` and which no live worker lists. Both must hold: a live
+worker cut off from PostgreSQL still lists its run (its job waits the outage
+out, jobs/outages.py), and a run claimed a moment ago has a fresh heartbeat.
+Without Redis (unreachable, or embedded mode) only the slow path runs.
+
+A re-queued run resumes: the pages the dead run saved are handed to the new
+run in the same transaction (DocumentPage.run), its progress is kept, and
+subscribers get a QUEUED event with stage RECOVERING and the new `attempt`, so
+progress never goes back without a visible reason. A late write of the old
+run cannot touch the new one (every write is conditional on the run).
+
 A document already interrupted `job_max_attempts - 1` times is FAILED instead
 (INTERNAL "processing was interrupted repeatedly"), charged for the pages its
 last run saved. Each transition is one conditional UPDATE on (id, run,
@@ -43,17 +58,24 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
 
+from docat.heartbeat import RedisHeartbeats, RunRegistry
 from docat.resources import Resources
 from jobs.outcome import RunEnd, end_run
 from jobs.progress import ProgressPublisher
-from models import Document, JobStage, JobStatus, LogLevel, ProcessingLog
+from models import Document, DocumentPage, JobStage, JobStatus, LogLevel, ProcessingLog
 
 logger = logging.getLogger(__name__)
 
 INTERRUPTED_MESSAGE = "processing was interrupted repeatedly"
 # Documents looked at per pass; a backlog drains over the next passes.
 BATCH = 200
+# The fast pass: how often, and how old a run's database heartbeat (written every half second
+# by its job) must be before a run no live worker lists counts as dead.
+DEAD_WORKER_CHECK_SECONDS = 2.0
+DEAD_AFTER_SECONDS = 5.0
+WORKER_DIED = "its worker stopped responding"
 
 
 @dataclass(slots=True)
@@ -89,7 +111,7 @@ async def sweep(
         await Document.filter(stale, status=JobStatus.PROCESSING).order_by("heartbeat_at").limit(BATCH)
     )
     for document in processing:
-        await _recover(resources, document, "its worker stopped responding", report)
+        await _recover(resources, document, WORKER_DIED, report)
     if queued:
         waiting = await Document.filter(stale, status=JobStatus.QUEUED).order_by("created_at").limit(BATCH)
         for document in waiting:
@@ -98,6 +120,32 @@ async def sweep(
     if report.requeued or report.failed or report.cancelled:
         logger.warning(
             "recovery: %d re-queued, %d failed, %d cancelled",
+            report.requeued,
+            report.failed,
+            report.cancelled,
+        )
+    return report
+
+
+async def sweep_dead_workers(resources: Resources, heartbeats: RedisHeartbeats) -> SweepReport:
+    """The fast pass: PROCESSING runs gone quiet whose worker no longer lists them."""
+    report = SweepReport()
+    cutoff = datetime.now(UTC) - timedelta(seconds=DEAD_AFTER_SECONDS)
+    quiet = (
+        await Document.filter(status=JobStatus.PROCESSING, heartbeat_at__lte=cutoff)
+        .order_by("heartbeat_at")
+        .limit(BATCH)
+    )
+    if not quiet:
+        return report
+    # Read after the rows: a run listed now was alive when its row was read.
+    claimed = await heartbeats.claimed_runs()
+    for document in quiet:
+        if RunRegistry.label(document.id, document.run) not in claimed:
+            await _recover(resources, document, WORKER_DIED, report)
+    if report.requeued or report.failed or report.cancelled:
+        logger.warning(
+            "recovery: runs of dead workers: %d re-queued, %d failed, %d cancelled",
             report.requeued,
             report.failed,
             report.cancelled,
@@ -134,26 +182,38 @@ async def _recover(resources: Resources, document: Document, why: str, report: S
             report.failed += 1
         return
     now = datetime.now(UTC)
-    moved = await Document.filter(id=document.id, run=run, status=status).update(
-        status=JobStatus.QUEUED,
-        stage=JobStage.QUEUED,
-        run=run + 1,
-        attempts=document.attempts + 1,
-        progress=0.0,
-        heartbeat_at=now,
-        started_at=None,
-    )
-    if not moved:
-        return  # another sweeper, the job itself or the user got there first
     attempt = document.attempts + 2
-    await ProcessingLog.create(
-        document_id=document.id,
-        level=LogLevel.WARNING,
-        stage=JobStage.QUEUED,
-        message=f"Re-queued because {why} (attempt {attempt} of {settings.job_max_attempts})",
+    async with in_transaction():
+        moved = await Document.filter(id=document.id, run=run, status=status).update(
+            status=JobStatus.QUEUED,
+            stage=JobStage.RECOVERING,
+            run=run + 1,
+            attempts=document.attempts + 1,
+            # Kept: the new run resumes after the pages below, so progress need not go back.
+            progress=document.progress,
+            heartbeat_at=now,
+            started_at=None,
+        )
+        if not moved:
+            return  # another sweeper, the job itself or the user got there first
+        # The dead run's pages become the new run's: it resumes after them, and they are
+        # charged once, with the run that ends.
+        kept = await DocumentPage.filter(document_id=document.id, run=run).update(run=run + 1)
+        await ProcessingLog.create(
+            document_id=document.id,
+            level=LogLevel.WARNING,
+            stage=JobStage.RECOVERING,
+            message=f"Re-queued because {why} (attempt {attempt} of {settings.job_max_attempts})"
+            + (f"; resuming after {kept} pages already done" if kept else ""),
+        )
+    publisher = ProgressPublisher(resources.bus, document.id, document.owner_id, run=run + 1, attempt=attempt)
+    await publisher.progress(
+        JobStatus.QUEUED,
+        JobStage.RECOVERING,
+        document.progress,
+        page_count=document.page_count,
+        message=f"Recovering: {why}; attempt {attempt} resumes after {kept} pages",
     )
-    publisher = ProgressPublisher(resources.bus, document.id, document.owner_id, run=run + 1)
-    await publisher.progress(JobStatus.QUEUED, JobStage.QUEUED, 0.0, page_count=document.page_count)
     await resources.queue.requeue(document.id, run, run + 1)
     report.requeued += 1
 
@@ -174,17 +234,34 @@ async def _sweep_forever(resources: Resources) -> None:
         await _sweep_once(resources, queued=every_pass)
 
 
+async def _watch_workers(resources: Resources, heartbeats: RedisHeartbeats) -> None:
+    while True:
+        await asyncio.sleep(DEAD_WORKER_CHECK_SECONDS)
+        try:
+            await sweep_dead_workers(resources, heartbeats)
+        except Exception as exc:  # Redis or the database away: the slow sweep still covers it
+            logger.warning("dead-worker check failed: %r", exc)
+
+
 @contextlib.asynccontextmanager
 async def start_recovery(resources: Resources) -> AsyncIterator[None]:
-    """Sweep now (before returning), then every `recovery_interval_seconds` until exit."""
+    """Sweep now (before returning), then every `recovery_interval_seconds` until exit; with
+    Redis, also look for dead workers every `DEAD_WORKER_CHECK_SECONDS`."""
     if resources.settings.redis_url is None:
         await _sweep_once(resources, queued=True, stale_seconds=0)  # the only runner: all orphans
     else:
         await _sweep_once(resources, queued=True)
-    task = asyncio.create_task(_sweep_forever(resources), name="docat-recovery")
+    tasks = [asyncio.create_task(_sweep_forever(resources), name="docat-recovery")]
+    redis = getattr(resources.queue, "redis", None)
+    if redis is not None:
+        tasks.append(
+            asyncio.create_task(_watch_workers(resources, RedisHeartbeats(redis)), name="docat-dead-workers")
+        )
     try:
         yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

@@ -49,7 +49,9 @@ class RunTracker:
         self.resources = resources
         self.document = document
         self.run = run
-        self.publisher = ProgressPublisher(resources.bus, document.id, document.owner_id, run=run)
+        self.publisher = ProgressPublisher(
+            resources.bus, document.id, document.owner_id, run=run, attempt=document.attempts + 1
+        )
         self.current_stage = JobStage.ANALYZING
         self.page: int | None = None
         self.page_count: int | None = document.page_count

@@ -31,6 +31,7 @@ from arq.connections import RedisSettings
 from arq.cron import cron
 from arq.worker import func
 
+from docat.heartbeat import RunRegistry
 from docat.logging import configure_logging
 from docat.queue import JOB_FUNCTION
 from docat.resources import Resources, open_resources
@@ -61,8 +62,10 @@ async def startup(ctx: dict[str, Any]) -> None:
         resources = await stack.enter_async_context(open_resources(settings, run_jobs=False))
         await stack.enter_async_context(start_recovery(resources))
         await stack.enter_async_context(start_webhook_sweep(resources))
+        # The runs this worker holds, beaten with its heartbeat: how others tell it died.
+        ctx["runs"] = runs = RunRegistry()
         await stack.enter_async_context(
-            worker_monitoring(settings, ctx["redis"], queue_name=settings.queue_name)
+            worker_monitoring(settings, ctx["redis"], queue_name=settings.queue_name, runs=runs)
         )
         await resources.pdf_pool.warm()
     except BaseException:

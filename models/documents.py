@@ -34,6 +34,8 @@ class JobStage(StrEnum):
     RENDERING = "RENDERING"
     FINALIZING = "FINALIZING"
     DONE = "DONE"
+    # Queued again after its worker died; the next run resumes after the pages already saved.
+    RECOVERING = "RECOVERING"
 
 
 class LogLevel(StrEnum):

@@ -3,10 +3,13 @@
     document = await accept_upload(resources, owner, received, options, admission)
 
 Order matters for "nothing half-created is left behind": the cache lookup and
-the cheap credit check come before anything is written; once the original and
-the row are being written (side by side), any failure (a lost credit race, the
-queue down, a cancelled request) removes the object, the row and the hold
-again before the error goes on to the client.
+the cheap credit check come before anything is written; the original is stored
+before the row is written, so a process killed in between (no cleanup runs)
+leaves at most an object no row points to, never a QUEUED document without its
+file that a user would see; its temp file is removed by the next API process
+to start (`remove_orphan_uploads`). Once writing began, any failure (a lost
+credit race, the queue down, a cancelled request) removes the object, the row
+and the hold again before the error goes on to the client.
 
 Between the row and the queue only what the job needs comes first (the credit
 hold, the QUEUED event before the job's own); the upload's log line is written
@@ -47,35 +50,27 @@ async def accept_upload(
 
     doc_id = uuid.uuid4()
     try:
-        # The original is stored while its row is written (nothing reads either before the
-        # job is queued); both have finished, one way or the other, before anything goes on.
-        stored, created = await asyncio.gather(
-            resources.storage.put_stream(
-                format_key(doc_id, ORIGINAL),
-                file_chunks(received.path),
-                received.size,
-                FORMAT_FILES[ORIGINAL].media_type,
-            ),
-            Document.create(
-                id=doc_id,
-                owner_id=owner.id,
-                filename=received.filename,
-                size_bytes=received.size,
-                sha256=received.sha256,
-                page_count=inspection.page_count,
-                pdf_type=inspection.pdf_type,
-                options=options.stored(),
-                formats=[ORIGINAL],
-                status=JobStatus.QUEUED,
-                stage=JobStage.QUEUED,
-            ),
-            return_exceptions=True,
+        # The original first, then its row: the row never exists without the file (one round
+        # trip slower than writing both at once, which left a row behind on a kill).
+        await resources.storage.put_stream(
+            format_key(doc_id, ORIGINAL),
+            file_chunks(received.path),
+            received.size,
+            FORMAT_FILES[ORIGINAL].media_type,
         )
-        for outcome in (stored, created):
-            if isinstance(outcome, BaseException):
-                raise outcome
-        assert isinstance(created, Document)
-        doc = created
+        doc = await Document.create(
+            id=doc_id,
+            owner_id=owner.id,
+            filename=received.filename,
+            size_bytes=received.size,
+            sha256=received.sha256,
+            page_count=inspection.page_count,
+            pdf_type=inspection.pdf_type,
+            options=options.stored(),
+            formats=[ORIGINAL],
+            status=JobStatus.QUEUED,
+            stage=JobStage.QUEUED,
+        )
         if source is not None and await reuse_result(resources, source, doc):
             metrics.record_cache_lookup(True)
             return doc

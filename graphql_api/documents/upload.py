@@ -18,6 +18,7 @@ are installed when a page will be OCRed, and estimates the credits.
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import unicodedata
 import uuid
@@ -90,6 +91,34 @@ def temp_dir(settings: Settings) -> Path:
     return settings.data_dir / "tmp"
 
 
+# "upload-<pid>-<random>.pdf": the process that receives an upload names its temp file, so a
+# process started later can tell the files of a dead one (killed mid-upload: no `finally`
+# ran) from those of a live neighbour sharing DATA_DIR.
+_UPLOAD_PREFIX = "upload-"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_orphan_uploads(settings: Settings) -> int:
+    """Delete the upload temp files of processes that no longer run; returns how many."""
+    removed = 0
+    directory = temp_dir(settings)
+    for path in directory.glob(f"{_UPLOAD_PREFIX}*.pdf") if directory.is_dir() else ():
+        owner = path.name.removeprefix(_UPLOAD_PREFIX).split("-", 1)[0]
+        if owner.isdigit() and int(owner) != os.getpid() and not _pid_alive(int(owner)):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
 async def _copy_to(upload: ChunkReader, path: Path, max_bytes: int) -> StreamDigest:
     digest = StreamDigest(max_bytes)
     file = await asyncio.to_thread(open, path, "xb")
@@ -108,7 +137,7 @@ async def received_upload(
 ) -> AsyncIterator[ReceivedFile]:
     directory = temp_dir(settings)
     await asyncio.to_thread(directory.mkdir, parents=True, exist_ok=True)
-    path = directory / f"upload-{uuid.uuid4().hex}.pdf"
+    path = directory / f"{_UPLOAD_PREFIX}{os.getpid()}-{uuid.uuid4().hex}.pdf"
     try:
         digest = await _copy_to(upload, path, max_bytes)
         if digest.size == 0:

@@ -38,6 +38,7 @@ def document_event(doc: Document) -> dict[str, Any]:
         "message": doc.error_message if doc.status == JobStatus.FAILED else None,
         "at": _latest(doc.created_at, doc.started_at, doc.heartbeat_at, doc.finished_at).isoformat(),
         "run": doc.run,
+        "attempt": doc.attempts + 1,
     }
 
 

@@ -37,6 +37,14 @@ class JobProgress:
     )
     at: datetime = strawberry.field(description="When the job reported this state (UTC).")
     event: strawberry.Private[dict[str, Any]]
+    attempt: int = strawberry.field(
+        default=1,
+        description=(
+            "Which attempt at the job this event belongs to: 1, then one more each time a dead "
+            "worker's job is taken over (stage RECOVERING). Progress continues from the pages "
+            "already done; it only starts again from 0 when the attempt number says so."
+        ),
+    )
 
     @strawberry.field(
         description="COMPLETED only: how many chunks Document.chunks gives with its default parameters."
@@ -61,6 +69,7 @@ class JobProgress:
             message=event.get("message"),
             at=datetime.fromisoformat(event["at"]),
             event=event,
+            attempt=int(event.get("attempt") or 1),
         )
 
     @strawberry.field(

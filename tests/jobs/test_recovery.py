@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 
 from docat import credits
+from docat.heartbeat import RunRegistry
 from docat.resources import Resources
-from jobs.recovery import INTERRUPTED_MESSAGE, sweep
+from jobs.recovery import DEAD_AFTER_SECONDS, INTERRUPTED_MESSAGE, sweep, sweep_dead_workers
 from models import CreditLog, Document, DocumentPage, JobStage, JobStatus, ProcessingLog, User
 from tests.jobs import pdfs
 from tests.jobs.conftest import wait_terminal
@@ -61,9 +62,9 @@ def fake(resources: Resources) -> tuple[Resources, FakeQueue]:
 
 async def stuck(make_document: Any, *, status: JobStatus = JobStatus.PROCESSING, **fields: Any) -> Document:
     """A run that stopped beating just now (stale only to a sweep an hour ahead)."""
-    now = datetime.now(UTC)
+    fields.setdefault("heartbeat_at", datetime.now(UTC))
     doc: Document = await make_document(
-        pdfs.text(1), status=status, stage=JobStage.EXTRACTING, heartbeat_at=now, progress=0.4, **fields
+        pdfs.text(1), status=status, stage=JobStage.EXTRACTING, progress=0.4, **fields
     )
     return doc
 
@@ -81,12 +82,13 @@ async def test_a_stale_run_is_requeued_as_a_new_run(
 
     assert report.requeued == 1 and queue.requeued == [(doc.id, 0, 1)]
     row = await Document.get(id=doc.id)
+    # RECOVERING, progress kept: the new run resumes after the pages the old one saved.
     assert (row.status, row.stage, row.run, row.attempts, row.progress) == (
         JobStatus.QUEUED,
-        JobStage.QUEUED,
+        JobStage.RECOVERING,
         1,
         1,
-        0.0,
+        doc.progress,
     )
     log = await ProcessingLog.filter(document_id=doc.id).order_by("-id").first()
     assert log is not None and "attempt 2 of 3" in log.message
@@ -179,3 +181,45 @@ async def test_an_embedded_start_takes_every_orphan_at_once(
     report = await sweep(resources, only=ids, stale_seconds=0)
     assert report.requeued == 2
     assert sorted(queue.requeued) == sorted([(running.id, 0, 1), (waiting.id, 0, 1)])
+
+
+class ListedRuns:
+    """What `RedisHeartbeats.claimed_runs` answers: the runs live workers list."""
+
+    def __init__(self, *runs: str) -> None:
+        self.runs = set(runs)
+
+    async def claimed_runs(self) -> set[str]:
+        return self.runs
+
+
+async def test_a_dead_workers_run_is_taken_over_with_its_pages(
+    fake: tuple[Resources, FakeQueue], make_document: Any
+) -> None:
+    resources, queue = fake
+    quiet = datetime.now(UTC) - timedelta(seconds=DEAD_AFTER_SECONDS + 5)
+    dead = await stuck(make_document, heartbeat_at=quiet)
+    alive = await stuck(make_document, heartbeat_at=quiet)  # quiet, but its worker lists it
+    for page in (1, 2):
+        await DocumentPage.create(document_id=dead.id, run=0, page=page, page_count=3, blocks=[], ocr=False)
+    listed = ListedRuns(RunRegistry.label(alive.id, alive.run))
+
+    report = await sweep_dead_workers(resources, listed)  # type: ignore[arg-type]
+
+    assert report.requeued == 1 and queue.requeued == [(dead.id, 0, 1)]
+    row = await Document.get(id=dead.id)
+    assert (row.status, row.stage, row.run, row.progress) == (JobStatus.QUEUED, JobStage.RECOVERING, 1, 0.4)
+    # The pages the dead run saved are the new run's: it resumes after them.
+    assert await DocumentPage.filter(document_id=dead.id, run=1).count() == 2
+    log = await ProcessingLog.filter(document_id=dead.id).order_by("-id").first()
+    assert log is not None and "resuming after 2 pages already done" in log.message
+    assert (await Document.get(id=alive.id)).run == 0
+
+
+async def test_a_run_that_beat_recently_is_never_taken_over(
+    fake: tuple[Resources, FakeQueue], make_document: Any
+) -> None:
+    resources, _queue = fake
+    doc = await stuck(make_document)  # beat just now, listed by nobody (claimed a moment ago)
+    report = await sweep_dead_workers(resources, ListedRuns())  # type: ignore[arg-type]
+    assert report.requeued == 0 and (await Document.get(id=doc.id)).run == 0
