@@ -81,17 +81,19 @@ class DocatService:
     def _docat(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "docat.cli", *args]
 
-    async def start(self) -> None:
+    def _spawn(self) -> subprocess.Popen[bytes]:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        log = (self.data_dir / "server.log").open("ab")
-        self.process = subprocess.Popen(
-            self._docat("serve", "--port", str(self.port)),
-            env=self.env(),
-            cwd=self.data_dir,  # no .env of the repository is read
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        log.close()
+        with (self.data_dir / "server.log").open("ab") as log:
+            return subprocess.Popen(
+                self._docat("serve", "--port", str(self.port)),
+                env=self.env(),
+                cwd=self.data_dir,  # no .env of the repository is read
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    async def start(self) -> None:
+        self.process = self._spawn()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + START_WAIT
         async with httpx.AsyncClient(base_url=self.url, timeout=2) as client:

@@ -4,6 +4,7 @@ the admin's live view of everyone's jobs, and an expired session."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from playwright.async_api import Page, WebSocket, expect
@@ -58,7 +59,7 @@ async def test_upload_through_the_page_watch_it_complete_open_it_and_download_ma
     async with page.expect_download() as info:
         await page.get_by_role("link", name="Markdown", exact=True).click()
     download = await info.value
-    markdown = Path(await download.path()).read_text()
+    markdown = await asyncio.to_thread(Path(await download.path()).read_text)
     assert "Quarterly Widget Report" in markdown
     assert "| Region" in markdown and "North" in markdown
 
