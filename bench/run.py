@@ -105,6 +105,12 @@ def _memory(quick: bool) -> dict[str, Any]:
     return out
 
 
+def _web_page(quick: bool) -> dict[str, Any]:
+    from bench import web_page
+
+    return web_page.run(quick)
+
+
 PARTS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "extraction": _extraction,
     "scaling": _scaling,
@@ -112,6 +118,7 @@ PARTS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "subscriptions": _subscriptions,
     "graphql": _graphql,
     "memory": _memory,
+    "web_page": _web_page,
 }
 
 
