@@ -47,3 +47,26 @@ async def test_the_page_reconnects_after_a_server_restart_and_shows_the_final_st
     await expect(row.locator(".badge")).to_have_text("COMPLETED", timeout=JOB_WAIT_MS)
     assert (await service.document(admin, document_id))["status"] == "COMPLETED"
     assert await page.evaluate("window.__sameDocument === true")
+
+
+async def test_a_refused_token_after_a_restart_returns_to_sign_in_and_stops_retrying(
+    own_service: DocatService, browser_pages: OpenPage
+) -> None:
+    """The server comes back with another SECRET_KEY: every old token is refused (close 4403)."""
+    service = own_service
+    admin = await service.new_admin()
+    page, _guard = await browser_pages(service.url)
+    sockets: list[str] = []
+    page.on("websocket", lambda ws: sockets.append(ws.url))
+    await sign_in(page, service.url, admin)
+
+    await asyncio.to_thread(service.kill)
+    service.extra_env["SECRET_KEY"] = "a-rotated-secret-key-0123456789-abcdefghij"
+    await service.start()
+
+    await expect(page.get_by_text("Your session is no longer valid")).to_be_visible(timeout=UI_WAIT_MS)
+    await expect(page.get_by_label("Email")).to_be_visible()
+    assert await page.evaluate("sessionStorage.getItem('docat.token')") is None
+    opened = len(sockets)
+    await asyncio.sleep(3)
+    assert len(sockets) == opened  # no more connection attempts
