@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 from playwright.async_api import Page, WebSocket, expect
 
 from tests.fixtures.browser import OpenPage
@@ -135,3 +136,31 @@ async def test_an_expired_token_returns_to_sign_in_with_a_message(
     await page.reload()
     await expect(page.get_by_text("Your session has expired")).to_be_visible(timeout=UI_WAIT_MS)
     await expect(page.get_by_label("Email")).to_be_visible()
+
+
+async def test_reprocess_with_other_options_then_delete(
+    service: DocatService, user: Account, browser_pages: OpenPage, tmp_path: Path
+) -> None:
+    page, guard = await browser_pages(service.url)
+    await sign_in(page, service.url, user)
+    document_id = await service.upload(user, report_bytes(tmp_path), "again.pdf")
+    row = job_row(page, "again.pdf")
+    await expect(row.locator(".badge")).to_have_text("COMPLETED", timeout=JOB_WAIT_MS)
+
+    await row.get_by_role("button", name="Reprocess again.pdf").click()
+    dialog = page.get_by_role("dialog", name="Reprocess again.pdf")
+    await dialog.get_by_label("Engine").select_option("TEXT")
+    await dialog.get_by_label("Pages").fill("1-2")
+    await dialog.get_by_role("button", name="Reprocess").click()
+    await expect(dialog).to_be_hidden()
+    await expect(row.locator(".badge")).to_have_text("COMPLETED", timeout=JOB_WAIT_MS)
+    options = await service.graphql(
+        "query($id: ID!) { document(id: $id) { options { engine pages } } }", {"id": document_id}, user.token
+    )
+    assert options["document"]["options"] == {"engine": "TEXT", "pages": "1-2"}
+
+    await row.get_by_role("button", name="Delete again.pdf").click()
+    await expect(row).to_have_count(0, timeout=UI_WAIT_MS)
+    assert any(d.startswith("confirm:") for d in guard.dialogs)
+    with pytest.raises(AssertionError, match="NOT_FOUND"):
+        await service.graphql("query($id: ID!) { document(id: $id) { id } }", {"id": document_id}, user.token)
