@@ -111,6 +111,12 @@ def _executor(quick: bool) -> dict[str, Any]:
     return executor_ab.run(quick)
 
 
+def _web_page(quick: bool) -> dict[str, Any]:
+    from bench import web_page
+
+    return web_page.run(quick)
+
+
 PARTS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "extraction": _extraction,
     "scaling": _scaling,
@@ -119,6 +125,7 @@ PARTS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "graphql": _graphql,
     "memory": _memory,
     "executor": _executor,
+    "web_page": _web_page,
 }
 
 

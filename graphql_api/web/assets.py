@@ -25,7 +25,12 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 # Formats that gain nothing from gzip, and files too small to be worth it.
 _COMPRESSIBLE = (".js", ".mjs", ".css", ".json", ".svg", ".map", ".txt", ".html")
 _MIN_GZIP_BYTES = 512
-_MEDIA_TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
+_MEDIA_TYPES = {
+    ".js": "text/javascript",
+    ".mjs": "text/javascript",
+    ".css": "text/css",
+    ".svg": "image/svg+xml",
+}
 
 
 @dataclass(frozen=True)

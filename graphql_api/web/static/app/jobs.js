@@ -134,6 +134,7 @@ export function mountJobs(container, { live, notify, languages }) {
     try {
       const doc = (await gqlUpload(UPLOAD, { options }, "file", file)).uploadDocument;
       line.replaceChildren(`${file.name}: ${doc.status === "COMPLETED" ? "done (cached result)" : "queued"}.`);
+      if (!table.has(doc.id)) showTotal(total + 1);
       table.upsert(doc);
     } catch (error) {
       line.className = "error";
@@ -193,14 +194,18 @@ export function mountJobs(container, { live, notify, languages }) {
       });
       const connection = data.documents;
       pageInfo = connection.pageInfo;
-      total = connection.totalCount;
       table.setDocuments(connection.edges.map((edge) => edge.node));
       previous.disabled = cursors.length <= 1;
       next.disabled = !pageInfo.hasNextPage;
-      summary.textContent = `${total} document${total === 1 ? "" : "s"}`;
+      showTotal(connection.totalCount);
     } catch (error) {
       notify(error.message, "error");
     }
+  }
+
+  function showTotal(count) {
+    total = count;
+    summary.textContent = `${total} document${total === 1 ? "" : "s"}`;
   }
 
   function go(step) {

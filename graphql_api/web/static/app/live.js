@@ -36,7 +36,10 @@ export function openLive(onState) {
         if (event && event.code === FORBIDDEN) {
           stopped = true;
           onState("offline");
-          session.end(event.reason ? `Signed out: ${event.reason}` : "Your session has expired. Please sign in again.");
+          const why = event.reason ? ` (${event.reason})` : "";
+          // After graphql-ws has finished with this close: disposing from inside its own
+          // "closed" event leaves one of its promises rejected with nobody listening.
+          setTimeout(() => session.end(`Your session is no longer valid${why}. Please sign in again.`));
           return;
         }
         onState("reconnecting");

@@ -41,7 +41,9 @@ async function signedIn() {
   try {
     me = (await gql(ME)).me;
   } catch (error) {
-    return signOut(error.message);
+    // UNAUTHENTICATED already ended the session (api.js) with the "expired" message.
+    if (error.code !== "UNAUTHENTICATED") session.end(error.message);
+    return;
   }
   if (!me) return session.end("Your session has expired. Please sign in again.");
   let languages = [];
