@@ -210,6 +210,8 @@ async def test_a_multipart_subscription_gets_the_events_and_completes(
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("multipart/mixed")
     assert response.text.rstrip().endswith("--graphql--")
+    # Strawberry's heartbeat part (an empty object) opens the stream and recurs while it idles.
+    assert "\r\n\r\n{}" in response.text
     payloads = multipart_payloads(response.text)
     assert [p["payload"]["data"]["jobProgress"]["status"] for p in payloads] == ["COMPLETED"]  # type: ignore[index]
     # The same authorization as anywhere: someone else's document is not found.
