@@ -1,17 +1,19 @@
 """The one place that shapes GraphQL errors for clients.
 
 A DocatError already carries its contract code: graphql-core copies the
-original error's `extensions` onto the GraphQLError. Parse and validation
-errors get BAD_USER_INPUT. Anything else is logged (once, with its traceback,
-by graphql_api.schema.DocatSchema)
-and reaches the client only as INTERNAL with a fixed message: never a stack
-trace, SQL or a file path. A dependency outage (docat.outages) reaches it as
-SERVICE_UNAVAILABLE, retryable, with the same fixed-message rule.
+original error's `extensions` onto the GraphQLError. A syntax error is
+GRAPHQL_PARSE_FAILED (a size limit's BAD_USER_INPUT); validation errors arrive
+coded (graphql_api.validation); graphql-core's refusal of a variable is
+BAD_USER_INPUT. Anything else is logged (once, with its traceback, by
+graphql_api.schema.DocatSchema) and reaches the client only as INTERNAL with a
+fixed message: never a stack trace, SQL or a file path. A dependency outage
+(docat.outages) reaches it as SERVICE_UNAVAILABLE, retryable, with the same
+fixed-message rule.
 """
 
 from __future__ import annotations
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import MaskErrors
 
 from docat import metrics
@@ -31,7 +33,7 @@ def client_error(error: GraphQLError) -> GraphQLError:
     if isinstance(original, GraphQLError):
         return client_error(original)
     if original is None:
-        extensions = {"code": "BAD_USER_INPUT", **(error.extensions or {})}
+        extensions = {"code": _request_error_code(error), **(error.extensions or {})}
         return GraphQLError(
             error.message, error.nodes, error.source, error.positions, error.path, None, extensions
         )
@@ -51,6 +53,13 @@ def client_error(error: GraphQLError) -> GraphQLError:
     return GraphQLError(
         INTERNAL_MESSAGE, error.nodes, error.source, error.positions, error.path, None, {"code": "INTERNAL"}
     )
+
+
+def _request_error_code(error: GraphQLError) -> str:
+    """A syntax error is GRAPHQL_PARSE_FAILED, unless the parser stopped at a size limit (policy)."""
+    if isinstance(error, GraphQLSyntaxError) and "Parsing aborted" not in error.message:
+        return "GRAPHQL_PARSE_FAILED"
+    return "BAD_USER_INPUT"
 
 
 class ErrorCodes(MaskErrors):

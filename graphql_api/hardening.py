@@ -33,6 +33,7 @@ budget raises RATE_LIMITED.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator, Iterator
 from functools import lru_cache
 from typing import Any
@@ -59,10 +60,12 @@ from graphql import (
     is_interface_type,
     is_object_type,
 )
+from graphql.language import parse
 from graphql.utilities import get_operation_ast
 from strawberry.extensions import ParserCache, SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as aliases_validator
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
+from strawberry.types import ExecutionContext
 
 from docat import metrics
 from docat.errors import DocatError, RateLimited
@@ -102,11 +105,14 @@ AliasLimit = aliases_validator(MAX_ALIASES)
 
 
 class LimitedParserCache(ParserCache):
-    """Strawberry's cached parse with the parser's own limits, a selection count, and coded errors.
+    """Strawberry's cached parse with the parser's own limits and a selection count.
 
-    The limits refuse a long or token-heavy document before an AST is built.
-    An error raised inside this hook leaves the operation before ErrorCodes
-    can see it, so it is given its code here.
+    The limits refuse a long or token-heavy document before an AST is built. Nothing is
+    raised from this hook: an exception here would escape a streamed operation (WebSocket,
+    multipart) instead of answering it. A document that does not parse is left unset, so
+    Strawberry parses it again with the same limits and reports the syntax error itself
+    (graphql_api.errors codes it GRAPHQL_PARSE_FAILED); one with too many selections is
+    refused through `refuse_before_validation`.
     """
 
     def on_parse(self) -> Iterator[None]:
@@ -114,25 +120,41 @@ class LimitedParserCache(ParserCache):
         ctx.parse_options["max_tokens"] = MAX_TOKENS
         # graphql-core 3.3's option; Strawberry's ParseOptions type does not list it yet.
         ctx.parse_options["max_source_length"] = MAX_QUERY_LENGTH  # type: ignore[typeddict-unknown-key]
-        try:
-            document = self.cached_parse_document(ctx.query, **ctx.parse_options)
-        except GraphQLError as error:
-            # Past a size limit the document is refused by policy; anything else is bad syntax.
-            code = "BAD_USER_INPUT" if "Parsing aborted" in error.message else "GRAPHQL_PARSE_FAILED"
-            metrics.record_error(code)
-            raise GraphQLError(
-                error.message, error.nodes, error.source, error.positions, None, None, {"code": code}
-            ) from None
-        count = selection_count(document)
-        if count > MAX_SELECTIONS:
-            metrics.record_error("BAD_USER_INPUT")
-            raise GraphQLError(
-                f"the document has {count} selections, more than the limit of {MAX_SELECTIONS}: "
-                "split it into smaller operations",
-                extensions={"code": "BAD_USER_INPUT"},
-            )
-        ctx.graphql_document = document
+        if ctx.graphql_document is None and ctx.query:
+            try:
+                document = self.cached_parse_document(ctx.query, **ctx.parse_options)
+            except GraphQLError:
+                document = None
+            if document is not None:
+                count = selection_count(document)
+                if count > MAX_SELECTIONS:
+                    refuse_before_validation(
+                        ctx,
+                        GraphQLError(
+                            f"the document has {count} selections, more than the limit of "
+                            f"{MAX_SELECTIONS}: split it into smaller operations",
+                            extensions={"code": "BAD_USER_INPUT"},
+                        ),
+                    )
+                else:
+                    ctx.graphql_document = document
         yield
+
+
+_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*")
+
+
+def refuse_before_validation(ctx: ExecutionContext, error: GraphQLError) -> None:
+    """Answer the operation with `error` before its document is parsed or validated.
+
+    Strawberry's way to end an operation from a hook without raising: a document is in
+    place (so it parses nothing) and pre-execution errors are set (so it validates
+    nothing and returns them as the operation's result).
+    """
+    # A stand-in document: a query every transport allows, named as the request asks.
+    name = ctx.operation_name
+    ctx.graphql_document = parse(f"query {name if name and _NAME.fullmatch(name) else ''} {{ __typename }}")
+    ctx.pre_execution_errors = [error]
 
 
 @lru_cache(maxsize=512)
@@ -162,7 +184,11 @@ class RequestBudget(SchemaExtension):
     """One hit of the caller's request budget, before the document is even parsed."""
 
     async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
-        await _charge_budget(self.execution_context.context)
+        try:
+            await _charge_budget(self.execution_context.context)
+        except RateLimited as exc:
+            metrics.record_error(exc.code)
+            refuse_before_validation(self.execution_context, GraphQLError(exc.message, original_error=exc))
         yield
 
 
