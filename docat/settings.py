@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     # Proxies whose X-Forwarded-For is believed: comma-separated addresses or networks
     # ("127.0.0.1,10.0.0.0/8"). The client is the right-most address that is not one of them.
     trusted_proxies: str = "127.0.0.1"
+    # Pixels the images of one page may decode to; more is refused at upload (an image bomb).
+    max_image_pixels: int = Field(default=200_000_000, ge=1)
 
     @field_validator("database_url", "redis_url", "s3_bucket", "secret_key", "metrics_token", mode="before")
     @classmethod
