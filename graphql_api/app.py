@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from docat import metrics
@@ -20,6 +20,7 @@ from docat.resources import open_resources
 from docat.settings import Settings, load_settings
 from graphql_api.background import api_background
 from graphql_api.files import files_endpoint
+from graphql_api.metrics_access import metrics_allowed
 from graphql_api.request_guard import GraphQLRequestGuard
 from graphql_api.schema import build_schema
 from graphql_api.security_headers import SecurityHeadersMiddleware
@@ -28,6 +29,8 @@ from graphql_api.view import DocatGraphQL
 
 
 async def metrics_endpoint(request: Request) -> Response:
+    if not metrics_allowed(request, request.app.state.settings):
+        return PlainTextResponse("Forbidden: /metrics needs METRICS_TOKEN, or (embedded) a local client", 403)
     body, content_type = metrics.metrics_response()
     return Response(body, media_type=content_type)
 
