@@ -115,7 +115,7 @@ SPECS: dict[str, SettingSpec] = {
         SettingSpec(
             "rate_login_per_minute",
             int,
-            "Login attempts a minute per email and per address",
+            "Login attempts a minute per account and address (4x that per address)",
             _const(5),
             minimum=1,
         ),

@@ -296,7 +296,7 @@ def metrics_response() -> tuple[bytes, str]:
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
 
 
-def start_worker_metrics_server(port: int = DEFAULT_WORKER_METRICS_PORT, addr: str = "0.0.0.0") -> int:
+def start_worker_metrics_server(port: int = DEFAULT_WORKER_METRICS_PORT, addr: str = "127.0.0.1") -> int:
     """Serve this process's metrics on `port` from a daemon thread; returns the bound port.
 
     Port 0 picks a free port (tests). The thread dies with the process, so

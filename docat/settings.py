@@ -99,6 +99,8 @@ class Settings(BaseSettings):
     webhook_disable_after_hours: float = Field(default=72.0, gt=0)
     # How often each worker (and the embedded API) re-queues due deliveries whose job went missing.
     webhook_sweep_seconds: float = Field(default=15.0, gt=0)
+    # Pixels the images of one page may decode to; more is refused at upload (an image bomb).
+    max_image_pixels: int = Field(default=200_000_000, ge=1)
 
     @field_validator("database_url", "redis_url", "s3_bucket", "secret_key", "metrics_token", mode="before")
     @classmethod

@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from docat import metrics
@@ -22,6 +22,7 @@ from docat.settings import Settings, load_settings
 from graphql_api.background import api_background
 from graphql_api.documents.upload import remove_orphan_uploads
 from graphql_api.files import files_endpoint
+from graphql_api.metrics_access import metrics_allowed
 from graphql_api.persisted_queries import open_persisted_queries
 from graphql_api.request_guard import GraphQLRequestGuard
 from graphql_api.schema import build_schema
@@ -32,6 +33,8 @@ from graphql_api.web import web_routes
 
 
 async def metrics_endpoint(request: Request) -> Response:
+    if not metrics_allowed(request, request.app.state.settings):
+        return PlainTextResponse("Forbidden: /metrics needs METRICS_TOKEN, or (embedded) a local client", 403)
     body, content_type = metrics.metrics_response()
     return Response(body, media_type=content_type)
 

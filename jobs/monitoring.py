@@ -3,8 +3,9 @@
     async with worker_monitoring(settings, ctx["redis"]):    # on_startup ... on_shutdown
         ...
 
-- its metrics on their own port (WORKER_METRICS_PORT, 9100 by default): an arq
-  worker has no HTTP server, so prometheus_client serves them from a thread;
+- its metrics on their own port (WORKER_METRICS_PORT, 9100 by default; on
+  WORKER_METRICS_HOST, 127.0.0.1 by default): an arq worker has no HTTP server,
+  so prometheus_client serves them from a thread;
 - a heartbeat every few seconds in Redis and in
   `docat_worker_heartbeat_timestamp_seconds` (docat/heartbeat.py);
 - `docat_queue_depth`, sampled with each beat: jobs in arq's queue whose time
@@ -49,15 +50,19 @@ async def _sample_queue_depth(redis: Redis, queue_name: str, interval: float) ->
         await asyncio.sleep(interval)
 
 
-def start_metrics_server(port: int | None) -> int | None:
-    """Serve this process's metrics; None when the port is taken (another worker on this host)."""
+def start_metrics_server(port: int | None, host: str = "127.0.0.1") -> int | None:
+    """Serve this process's metrics on `host`; None when the port is taken (another worker on this host).
+
+    Loopback unless WORKER_METRICS_HOST says otherwise: the metrics carry no secrets but
+    do tell who uses the service how much, and the port has no authentication.
+    """
     wanted = metrics.DEFAULT_WORKER_METRICS_PORT if port is None else port
     try:
-        bound = metrics.start_worker_metrics_server(wanted)
+        bound = metrics.start_worker_metrics_server(wanted, addr=host)
     except OSError as exc:
-        log.warning("worker metrics not served: port %d: %s", wanted, exc.strerror or exc)
+        log.warning("worker metrics not served: %s:%d: %s", host, wanted, exc.strerror or exc)
         return None
-    log.info("worker metrics on :%d/metrics", bound)
+    log.info("worker metrics on %s:%d/metrics", host, bound)
     return bound
 
 
@@ -73,7 +78,7 @@ async def worker_monitoring(
 ) -> AsyncIterator[str]:
     """Metrics server, heartbeat and queue-depth sampling for one worker; yields its name."""
     if serve_metrics:
-        start_metrics_server(settings.worker_metrics_port)
+        start_metrics_server(settings.worker_metrics_port, settings.worker_metrics_host)
     sampler = asyncio.create_task(_sample_queue_depth(redis, queue_name, interval), name="docat-queue-depth")
     try:
         async with heartbeating(RedisHeartbeats(redis, runs=runs), interval=interval) as name:

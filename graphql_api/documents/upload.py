@@ -11,8 +11,11 @@ removed when the block ends, whatever happened inside it.
 `admit_pdf` runs the checks that need the PDF itself, all before anything is
 stored: it opens the file with PyMuPDF off the event loop (INVALID_PDF,
 ENCRYPTED_PDF), resolves the selected pages (BAD_USER_INPUT past the end),
-applies the caller's page limit (TOO_MANY_PAGES), makes sure the OCR languages
-are installed when a page will be OCRed, and estimates the credits.
+applies the caller's page limit (TOO_MANY_PAGES) from the page count alone,
+before looking at any page, inspects only the selected pages, refuses pages
+whose images decode to more than MAX_IMAGE_PIXELS (PAYLOAD_TOO_LARGE), makes
+sure the OCR languages are installed when a page will be OCRed, and estimates
+the credits.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import os
 import threading
 import unicodedata
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +39,7 @@ from docat.storage.digest import StreamDigest
 from graphql_api.documents.options import OCR_ENGINES, ValidatedOptions
 from jobs.pdf.analyze import PdfInspection, inspect_document, open_pdf
 from jobs.pdf.errors import InvalidPdf, TooManyPages
+from jobs.pdf.image_budget import check_image_pixels
 from jobs.pdf.ocr import check_language
 from models import Role, User
 
@@ -164,18 +168,27 @@ def _ends_with_eof(path: Path) -> bool:
         return b"%%EOF" in fh.read()
 
 
-def _inspect(path: Path, password: str | None) -> PdfInspection:
+def _inspect(
+    path: Path, password: str | None, choose: Callable[[int], tuple[int, ...]], max_pixels: int
+) -> tuple[PdfInspection, tuple[int, ...]]:
     with _PYMUPDF_LOCK, open_pdf(path, password) as doc:
         # MuPDF rebuilds a truncated file into something it can open; a repaired file
         # without its end marker was cut off, and would lose pages or content later.
         if doc.is_repaired and not _ends_with_eof(path):
             raise InvalidPdf("the PDF is truncated")
-        return inspect_document(doc)
+        # The page count is known at open: the page limit refuses a 60,000-page file before
+        # any per-page work, and only the selected pages are looked at after it.
+        pages = choose(doc.page_count)
+        inspection = inspect_document(doc, pages)
+        check_image_pixels(doc, pages, max_pixels)  # an image bomb, before anything decodes it
+        return inspection, pages
 
 
-async def inspect_file(path: Path, password: str | None) -> PdfInspection:
-    """INVALID_PDF or ENCRYPTED_PDF, or what the PDF holds; off the event loop."""
-    return await asyncio.to_thread(_inspect, path, password)
+async def inspect_file(
+    path: Path, password: str | None, choose: Callable[[int], tuple[int, ...]], max_pixels: int
+) -> tuple[PdfInspection, tuple[int, ...]]:
+    """INVALID_PDF, ENCRYPTED_PDF, the caller's refusals, or what the chosen pages hold; off the loop."""
+    return await asyncio.to_thread(_inspect, path, password, choose, max_pixels)
 
 
 async def page_limit(settings: Settings, role: Role) -> int:
@@ -200,16 +213,20 @@ def will_ocr(inspection: PdfInspection, pages: tuple[int, ...], engine: str) -> 
 
 
 async def admit_pdf(path: Path, options: ValidatedOptions, caller: User, settings: Settings) -> Admission:
-    inspection = await inspect_file(path, options.password)
-    pages = options.selected_pages(inspection.page_count)
     limit = await page_limit(settings, caller.role)
-    if len(pages) > limit:
-        raise TooManyPages(
-            f"{len(pages)} pages selected; the limit is {limit} pages per document "
-            "(select fewer with options.pages)",
-            pages=len(pages),
-            maxPages=limit,
-        )
+
+    def choose(page_count: int) -> tuple[int, ...]:
+        pages = options.selected_pages(page_count)
+        if len(pages) > limit:
+            raise TooManyPages(
+                f"{len(pages)} pages selected; the limit is {limit} pages per document "
+                "(select fewer with options.pages)",
+                pages=len(pages),
+                maxPages=limit,
+            )
+        return pages
+
+    inspection, pages = await inspect_file(path, options.password, choose, settings.max_image_pixels)
     if will_ocr(inspection, pages, options.engine):
         check_language(options.ocr_language)  # BAD_USER_INPUT when a language is missing
     return Admission(inspection, pages, estimate_cost(inspection, pages, options.engine))

@@ -12,7 +12,7 @@ AUTO.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,16 +123,16 @@ def pdf_type_of(has_text: list[bool], has_images: list[bool]) -> str:
     return "MIXED"
 
 
-def inspect_document(doc: pymupdf.Document) -> PdfInspection:
-    has_text: list[bool] = []
-    has_images: list[bool] = []
-    for i in range(doc.page_count):
+def inspect_document(doc: pymupdf.Document, pages: Sequence[int] | None = None) -> PdfInspection:
+    """Every page, or only the 1-based `pages` (the rest count as text pages without images)."""
+    has_text = [True] * doc.page_count
+    has_images = [False] * doc.page_count
+    for number in range(1, doc.page_count + 1) if pages is None else pages:
         try:
-            page = doc.load_page(i)
-            has_text.append(page_has_text(page))
-            has_images.append(page_has_images(page))
+            page = doc.load_page(number - 1)
+            has_text[number - 1], has_images[number - 1] = page_has_text(page), page_has_images(page)
         except Exception as exc:
-            raise InvalidPdf(f"page {i + 1} is unreadable: {exc}") from exc
+            raise InvalidPdf(f"page {number} is unreadable: {exc}") from exc
     metadata = doc.metadata or {}
     return PdfInspection(
         page_count=doc.page_count,

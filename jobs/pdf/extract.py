@@ -22,6 +22,7 @@ from jobs.pdf.booktabs import find_rule_tables, rule_stacks
 from jobs.pdf.content import Bbox, ContentBlock, PageContent
 from jobs.pdf.continued_tables import table_text
 from jobs.pdf.errors import InvalidPdf
+from jobs.pdf.image_budget import page_cpu_budget
 from jobs.pdf.kept_document import open_document
 from jobs.pdf.layout import (
     DICT_FLAGS,
@@ -371,7 +372,8 @@ def extract_pages(
         for number in page_numbers:
             try:
                 page = doc.load_page(number - 1)
-                pages.append(extract_page(page, options, profile))
+                with page_cpu_budget(options.page_cpu_seconds, number):  # PAYLOAD_TOO_LARGE past it
+                    pages.append(extract_page(page, options, profile))
             except pymupdf.mupdf.FzErrorBase as exc:  # MuPDF could not repair this page
                 raise InvalidPdf(f"page {number} is unreadable: {exc}") from exc
     return pages

@@ -24,6 +24,8 @@ class ExtractOptions:
     password: str | None = None
     # 1-based page numbers to process; None = all
     pages: tuple[int, ...] | None = None
+    # CPU seconds one page may use (jobs.pdf.image_budget); None = no budget.
+    page_cpu_seconds: float | None = 60.0
 
 
 def parse_page_ranges(spec: str | None, page_count: int | None = None) -> tuple[int, ...] | None:

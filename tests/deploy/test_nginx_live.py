@@ -2,8 +2,11 @@
 
 deploy/nginx/nginx.conf.template is rendered the way deploy/check.sh renders it
 (MAX_UPLOAD_MB substituted), with only what Docker provides replaced: the
-listen address (a free port on 127.0.0.1) and the name "api" (an upstream
-group of the two replicas instead of Docker's DNS). Everything a client does
+listen address (a free port on 127.0.0.1), the name "api" (an upstream
+group of the two replicas instead of Docker's DNS), and nginx's own address
+on the compose network (NGINX_ADDRESS, a loopback alias: in compose nginx is
+another container, not the API's 127.0.0.1), which the replicas trust as
+TRUSTED_PROXIES does the compose subnet. Everything a client does
 goes through nginx: login, a multipart upload, a graphql-transport-ws
 subscription that follows the job to COMPLETED, an upload over the size cap
 (nginx's own 413 in the GraphQL error shape), /health, /metrics hidden, and
@@ -43,6 +46,10 @@ mutation Login($email: String!, $password: String!) { login(email: $email, passw
 UPLOAD = "mutation U($file: Upload!) { uploadDocument(file: $file) { id status } }"
 DOCUMENT = "query D($id: ID!) { document(id: $id) { status content { blocks { text } } } }"
 TERMINAL = ("COMPLETED", "FAILED", "CANCELLED")
+# nginx's address towards the replicas (a loopback alias), and two clients' addresses.
+NGINX_ADDRESS = "127.0.0.9"
+OWNER_ADDRESS = "127.0.0.2"
+ATTACKER_ADDRESS = "127.0.0.3"
 
 
 def nginx_binary() -> str:
@@ -67,6 +74,13 @@ def render(folder: Path, port: int, replicas: list[str]) -> Path:
     # Logs into the test's folder instead of the container's stdout/stderr.
     text = text.replace("access_log /dev/stdout json;", f"access_log {folder}/access.log json;")
     text = text.replace("error_log /dev/stderr warn;", f"error_log {folder}/error.log warn;")
+    # nginx's own address, as a separate container has one: the replicas see this, not 127.0.0.1.
+    text, binds = re.subn(
+        r"(?m)^(\s*)proxy_http_version 1.1;",
+        rf"\1proxy_http_version 1.1;\n\1proxy_bind {NGINX_ADDRESS};",
+        text,
+    )
+    assert binds == 1, "the template changed shape: update this test"
     conf = folder / "nginx.conf"
     conf.write_text(text)
     return conf
@@ -84,6 +98,8 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple
         MAX_UPLOAD_MB=str(MAX_UPLOAD_MB),
         # Replicas on one machine share the files folder (S3 in a real deployment).
         DATA_DIR=str(folder / "data"),
+        # As compose trusts its network's subnet (deploy/docker-compose.yml).
+        TRUSTED_PROXIES=f"{NGINX_ADDRESS}/32",
     )
     production = ProductionStack(folder, env)
     try:
@@ -189,3 +205,30 @@ async def test_a_client_uses_the_service_through_nginx(
         if line.strip() and json.loads(line)["upstream_addr"]
     }
     assert set(replicas) <= upstreams, (upstreams, production.logs())
+
+
+async def test_per_address_limits_see_each_client_behind_nginx(nginx: tuple[str, Path]) -> None:
+    """An attacker guessing the admin's password is throttled; the owner, elsewhere, signs in."""
+    url, _ = nginx
+
+    def client_from(address: str) -> httpx.AsyncClient:
+        transport = httpx.AsyncHTTPTransport(local_address=address)
+        return httpx.AsyncClient(base_url=url, timeout=30, transport=transport)
+
+    async with client_from(ATTACKER_ADDRESS) as attacker, client_from(OWNER_ADDRESS) as owner:
+        codes = []
+        for attempt in range(7):
+            response = await attacker.post(
+                "/graphql",
+                json={"query": LOGIN, "variables": {"email": ADMIN_EMAIL, "password": f"guess {attempt}"}},
+                # A forged header names the owner's address: nginx appends the real one, and the
+                # API takes the right-most address that is not a trusted proxy.
+                headers={"X-Forwarded-For": OWNER_ADDRESS},
+            )
+            codes.append(response.json()["errors"][0]["extensions"]["code"])
+        assert codes == ["UNAUTHENTICATED"] * 5 + ["RATE_LIMITED"] * 2
+        assert int(response.headers["retry-after"]) >= 1
+        signed_in = await GraphQLClient(owner).execute(
+            LOGIN, {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+        )
+        assert signed_in.ok()["login"]["accessToken"]
