@@ -20,6 +20,7 @@ from pathlib import Path
 import pymupdf
 
 from jobs.pdf.errors import EncryptedPdf, InvalidPdf
+from jobs.pdf.text_hygiene import clean_text
 
 Source = str | Path | bytes
 
@@ -96,7 +97,7 @@ def open_pdf(source: Source, password: str | None = None) -> Iterator[pymupdf.Do
 def meaningful_title(raw: str | None) -> str | None:
     if not raw:
         return None
-    title = _WORD_PREFIX.sub("", " ".join(raw.split()))
+    title = _WORD_PREFIX.sub("", " ".join(clean_text(raw).split()))
     if len(title) < 3 or _JUNK_TITLE.search(title) or _FILE_NAME_TITLE.match(title):
         return None
     return title

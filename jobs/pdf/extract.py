@@ -45,6 +45,7 @@ from jobs.pdf.profile import MAX_HEADING_CHARS, DocumentProfile
 from jobs.pdf.stream_tables import find_stream_tables
 from jobs.pdf.table_checks import MAX_PATHS, clean_tables, grid_too_fine
 from jobs.pdf.tables import FoundTable, find_page_tables, split_rules, table_area, vector_paths
+from jobs.pdf.text_hygiene import is_letter_spaced, respace
 from jobs.pdf.title_page import title_page_lines
 
 # Bullet glyphs and dashes that start a list item.
@@ -251,6 +252,14 @@ def _bylines(ordered: Sequence[Line | FoundTable | _Image], profile: DocumentPro
     return {positions[i] for i in found}
 
 
+def _respaced(page: pymupdf.Page, line: Line) -> Line:
+    """A letter-spaced line ("H e a d i n g") re-read glyph by glyph into words."""
+    if not is_letter_spaced(line.text):
+        return line
+    text = respace(page, line.bbox)
+    return Line(text, line.bbox, line.size, line.bold, line.toc, line.bullet) if text else line
+
+
 def _row_pieces(line: Line, lines: Sequence[Line]) -> int:
     """How many of `lines` share `line`'s row (itself included)."""
     cy = (line.bbox[1] + line.bbox[3]) / 2
@@ -286,7 +295,7 @@ def extract_page(page: pymupdf.Page, options: ExtractOptions, profile: DocumentP
     ocr = engine == "OCR"
     # Vector paths come in the same pass as the text (type-3 blocks): the table gate is free.
     page_dict = page.get_text("dict", flags=DICT_FLAGS | pymupdf.TEXT_COLLECT_VECTORS) if not ocr else {}
-    lines = page_lines(page_dict)
+    lines = [_respaced(page, ln) for ln in page_lines(page_dict)]
     image_boxes = _image_boxes(page, bool(lines))
     if engine == "AUTO" and not lines and image_boxes:
         ocr = True  # no text layer but an image: a scan

@@ -56,7 +56,8 @@ _MARKER = re.compile(
     r"^(?:[\u2022\u25cf\u25aa\u25e6\u00b7\u2023\u2219\u25cb\u25a0\u25a1\u27a2\u25ba\u2713\-\*\u2013\u2014]|\(?\d{1,3}[.)]|\(?[a-zA-Z][.)]|\(?[ivxIVX]{1,5}[.)])$"
 )
 _PAGE_NUMBER = re.compile(r"^\d{1,4}$")
-_NUMERIC = re.compile(r"^[\s$€£¥%()+\-\u2212.,\d]+$")
+# Numbers, with currency, sign, percent and footnote marks (superscripts, asterisks).
+_NUMERIC = re.compile(r"^[\s$€£¥%()+\-\u2212.,\d\u00b9\u00b2\u00b3\u2070-\u207f*\u2020\u2021]+$")
 
 
 @dataclass(slots=True)

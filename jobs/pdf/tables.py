@@ -17,6 +17,7 @@ from typing import Any
 import pymupdf
 
 from jobs.pdf.content import Bbox, TableData
+from jobs.pdf.text_hygiene import clean_text
 
 # find_tables prints a recommendation for pymupdf-layout to stdout on first
 # use; stdout carries `docat process --format json`, so silence it.
@@ -122,7 +123,7 @@ def may_hold_table(paths: Sequence[PathBox]) -> bool:
 
 
 def _cell(value: str | None) -> str:
-    return " ".join(value.split()) if value else ""
+    return " ".join(clean_text(value).split()) if value else ""
 
 
 def _names_columns(page: pymupdf.Page, header: Any, table: Any) -> bool:
