@@ -11,6 +11,7 @@ and the table gate); `find_tables` and OCR run only where they can matter.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,6 @@ import pymupdf
 from jobs.pdf.booktabs import find_rule_tables, rule_stacks
 from jobs.pdf.content import Bbox, ContentBlock, PageContent
 from jobs.pdf.continued_tables import table_text
-from jobs.pdf.errors import InvalidPdf
 from jobs.pdf.kept_document import open_document
 from jobs.pdf.layout import (
     DICT_FLAGS,
@@ -37,6 +37,7 @@ from jobs.pdf.layout import (
     toc_entry,
 )
 from jobs.pdf.list_markers import attach_markers
+from jobs.pdf.mupdf_messages import take_messages
 from jobs.pdf.ocr import check_language, estimate_confidence
 from jobs.pdf.ocr_sizes import read_ocr_page
 from jobs.pdf.ocr_styles import fit_ocr_page
@@ -47,6 +48,8 @@ from jobs.pdf.table_checks import MAX_PATHS, clean_tables, grid_too_fine
 from jobs.pdf.tables import FoundTable, find_page_tables, split_rules, table_area, vector_paths
 from jobs.pdf.text_hygiene import is_letter_spaced, respace
 from jobs.pdf.title_page import title_page_lines
+
+logger = logging.getLogger(__name__)
 
 # Bullet glyphs and dashes that start a list item.
 _BULLETS = r"[\u2022\u25cf\u25aa\u25e6\u00b7\u2023\u2219\u25cb\u25a0\u25a1\u27a2\u25ba\u2713\-\*\u2013\u2014]"
@@ -377,12 +380,18 @@ def extract_pages(
         check_language(options.ocr_language)  # fail before any work, with a clear message
     pages: list[PageContent] = []
     with open_document(path, password, keep_open) as doc:
+        take_messages()  # what opening the file reported is no page's
         for number in page_numbers:
             try:
                 page = doc.load_page(number - 1)
-                pages.append(extract_page(page, options, profile))
-            except pymupdf.mupdf.FzErrorBase as exc:  # MuPDF could not repair this page
-                raise InvalidPdf(f"page {number} is unreadable: {exc}") from exc
+                content = extract_page(page, options, profile)
+            except pymupdf.mupdf.FzErrorBase as exc:
+                # MuPDF could not repair this page (a cycle in the page tree, a broken
+                # content stream): the others are still read.
+                logger.warning("page %d skipped, unreadable: %s", number, exc)
+                content = PageContent(page=number, blocks=[], warnings=[f"page skipped, unreadable: {exc}"])
+            content.warnings += take_messages()
+            pages.append(content)
     return pages
 
 

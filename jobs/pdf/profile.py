@@ -217,8 +217,12 @@ def profile_document(
         for number in pages:
             if number > doc.page_count:
                 continue
-            page = doc.load_page(number - 1)
-            lines = page_lines(page.get_text("dict", flags=DICT_FLAGS))
+            try:
+                page = doc.load_page(number - 1)
+                lines = page_lines(page.get_text("dict", flags=DICT_FLAGS))
+            except pymupdf.mupdf.FzErrorBase:
+                continue  # unreadable: the extraction skips it with a warning
+
             if not lines and number in selected:
                 scans.append(number)
             _collect(stats, number, lines, page.rect.width, page.rect.height)
