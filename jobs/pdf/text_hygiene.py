@@ -6,8 +6,10 @@ put back together.
   unless told not to; a search for "office" then misses "o\ufb03ce". Only the
   ligature code points go through NFKC, which leaves every other character
   (full-width forms, superscripts) as it is.
-- Control characters: MuPDF yields NUL for glyphs it cannot map, and titles
-  carry NUL or other C0/C1 controls from broken producers; they are removed.
+- Control characters: MuPDF yields NUL for glyphs it cannot map, broken
+  fonts map glyphs (often a space) to C0 codes, and titles carry NUL or other
+  controls from broken producers; each becomes a space (callers collapse
+  whitespace), so words on either side stay apart.
 - Superscripts: a footnote marker after a number ("273.87" then a raised, smaller
   "1") was read as one number ("273.871"); digits and signs set raised and
   smaller are written as Unicode superscripts ("273.87¹").
@@ -41,10 +43,10 @@ _SPACED_SHARE = 0.8
 
 
 def clean_text(text: str) -> str:
-    """Ligatures expanded, control characters removed."""
+    """Ligatures expanded, control characters turned into spaces."""
     if _LIGATURES.search(text):
         text = _LIGATURES.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
-    return _CONTROLS.sub("", text)
+    return _CONTROLS.sub(" ", text)
 
 
 def span_texts(spans: Sequence[dict[str, Any]], size: float) -> list[str]:
