@@ -118,3 +118,27 @@ def hygiene_pdf(path: Path) -> None:
     xref = int(doc.xref_get_key(-1, "Info")[1].split()[0])
     doc.xref_set_key(xref, "Title", "(Harbor\\000 Report)")
     doc.saveIncr()
+
+
+BOLD_HEADINGS = ["Harbor Survey", "Ledger Notes", "Lantern Care"]
+
+
+def bold_headings_pdf(path: Path, words_per_paragraph: int = 36) -> list[str]:
+    """Headings set in bold at the body size, each over a paragraph (Word's "Heading"
+    styles restyled, many reports); a bold phrase inside a paragraph is no heading.
+    Returns the body paragraphs' first words."""
+    styles = getSampleStyleSheet()
+    body = styles["Normal"]
+    from reportlab.lib.styles import ParagraphStyle
+
+    heading = ParagraphStyle("BoldBody", parent=body, fontName="Helvetica-Bold", spaceBefore=8)
+    story = []
+    firsts = []
+    for n, title in enumerate(BOLD_HEADINGS):
+        story.append(Paragraph(title, heading))
+        crew = ["The", "crew", "checks", "the", "boats", "and", "writes", "the", "ledger"]
+        text = " ".join((crew * 20)[: words_per_paragraph + n])
+        story.append(Paragraph(f"{text} with <b>bold words</b> inside.", body))
+        firsts.append(text)
+    SimpleDocTemplate(str(path)).build(story)
+    return firsts
