@@ -25,6 +25,15 @@ jumps to another x, so a cell is a line of its own, or a few words of one).
    that wraps over several lines).
 
 Cost: plain Python over the page's few dozen lines; no extra text pass.
+
+Why not PyMuPDF's layout model (pymupdf-layout, an ONNX model that pymupdf4llm
+uses to find tables): it ships only for PyMuPDF 2, and the project pins 1.28
+(docs/pymupdf-version.md); it adds onnxruntime and a model load to every pool
+process; and running it even on "suspect" pages only would cost more per page
+than this whole pipeline (pymupdf4llm with the model runs at a fraction of our
+pages/s, see bench/table_quality.py). On the generated table corpus this
+finder matches or beats it (same benchmark), so the model does not earn its
+place.
 """
 
 from __future__ import annotations
