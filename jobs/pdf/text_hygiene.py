@@ -32,8 +32,10 @@ import pymupdf
 _LIGATURES = re.compile("[\ufb00-\ufb06]")
 # C0 and C1 controls except tab, newline and carriage return (whitespace handled elsewhere).
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_SUPERSCRIPTS = str.maketrans("0123456789+-\u2212=()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾")
-_SUPERSCRIPTABLE = re.compile(r"^[0-9+\-\u2212=()]+$")
+_SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+# Digits only: footnote markers. Raised signs and brackets are formulas' business,
+# and a lowered subscript's bracket can look raised next to a subscript baseline.
+_SUPERSCRIPTABLE = re.compile(r"^[0-9]{1,3}$")
 # A span this much smaller than its line's type, raised by this share of the size, is superscript.
 _SMALLER = 0.85
 _RAISED = 0.15
