@@ -155,20 +155,22 @@ def _candidates(rows: list[_Row], min_gap: float) -> list[list[_Row]]:
         if broken >= _MIN_BODY_ROWS and len(run) >= _MIN_BODY_ROWS:
             runs.append(list(run))
 
+    x0 = x1 = prev_bottom = prev_height = 0.0  # the run's extent, its last row's bottom and height
     for row in rows:
         pieces = _phrases(row, min_gap)
+        top, bottom, height = row.top, row.bottom, row.height
+        r0, r1 = row.x0, row.x1
         if run:
-            prev = run[-1]
-            x0 = min(r.x0 for r in run)
-            x1 = max(r.x1 for r in run)
-            far = row.top - prev.bottom > _MAX_ROW_GAP * max(prev.height, row.height)
-            apart = row.x1 < x0 or row.x0 > x1
-            wide = len(pieces) < 2 and (row.x1 - row.x0) > 0.6 * (x1 - x0) and broken > 0
+            far = top - prev_bottom > _MAX_ROW_GAP * max(prev_height, height)
+            apart = r1 < x0 or r0 > x1
+            wide = len(pieces) < 2 and (r1 - r0) > 0.6 * (x1 - x0) and broken > 0
             if far or apart or wide:
                 close()
                 run, broken = [], 0
         if not run and len(pieces) < 2:
             continue  # a table starts with a broken row
+        x0, x1 = (min(x0, r0), max(x1, r1)) if run else (r0, r1)
+        prev_bottom, prev_height = bottom, height
         run.append(row)
         if len(pieces) >= 2:
             broken += 1
@@ -377,6 +379,11 @@ def find_stream_tables(lines: Sequence[Line], rules: Sequence[Rect4] = ()) -> li
     rows = _rows(lines)
     found = []
     for run in _candidates(rows, min_gap):
+        # Cheap first: a table has a column of short cells; prose in two columns has
+        # short pieces only where paragraphs end.
+        pieces = [p for row in run for p in row.pieces]
+        if sum(1 for p in pieces if len(p.text.split()) <= _SHORT_CELL_WORDS) * 5 < len(pieces):
+            continue
         table = _table(run, rules, min_gap)
         if table is not None:
             found.append(table)
