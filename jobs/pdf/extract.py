@@ -314,7 +314,7 @@ def extract_page(page: pymupdf.Page, options: ExtractOptions, profile: DocumentP
     area = table_area(paths) if not ocr else None
     if area is not None and grid_too_fine(paths, area, lines):
         area = None  # graph paper or a form's comb: no table, and seconds saved
-    tables = find_page_tables(page, area) if area is not None else []
+    tables = find_page_tables(page, area, lines) if area is not None else []
     # Tables ruled by horizontal lines only, beside any ruled one: the stacks are free
     # to find, the words are read only where a stack's lines break into cells.
     stacks = rule_stacks(paths, [t.bbox for t in tables]) if not ocr and len(paths) <= MAX_PATHS else []
