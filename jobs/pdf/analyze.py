@@ -20,6 +20,7 @@ from pathlib import Path
 import pymupdf
 
 from jobs.pdf.errors import EncryptedPdf, InvalidPdf
+from jobs.pdf.text_hygiene import clean_text
 
 Source = str | Path | bytes
 
@@ -64,17 +65,21 @@ def _read_head(source: Source) -> bytes:
 def open_pdf(source: Source, password: str | None = None) -> Iterator[pymupdf.Document]:
     """Open `source` as a PDF, authenticated, or raise InvalidPdf / EncryptedPdf.
 
-    The magic check comes first because MuPDF happily "repairs" almost any
-    bytes into an empty document, and opening by path would sniff other formats.
+    Files are always opened as PDF (by path MuPDF would sniff other formats).
+    A file without a %PDF header in its first KiB is still read when MuPDF
+    makes a PDF of it (a header lost to a mail gateway or a bad upload), but
+    only if a page of it draws something: MuPDF "repairs" almost any bytes
+    into a document with an empty page.
     """
-    if b"%PDF" not in _read_head(source):
-        raise InvalidPdf("not a PDF file (no %PDF header)")
+    headerless = b"%PDF" not in _read_head(source)
     try:
         if isinstance(source, bytes):
             doc = pymupdf.open(stream=source, filetype="pdf")
         else:
             doc = pymupdf.open(str(source), filetype="pdf")
     except Exception as exc:  # MuPDF raises FileDataError, RuntimeError, ValueError...
+        if headerless:
+            raise InvalidPdf("not a PDF file (no %PDF header)") from exc
         raise InvalidPdf(f"the PDF cannot be opened: {exc}") from exc
     try:
         if doc.needs_pass:
@@ -88,15 +93,28 @@ def open_pdf(source: Source, password: str | None = None) -> Iterator[pymupdf.Do
             raise InvalidPdf(f"the PDF page tree is unreadable: {exc}") from exc
         if page_count < 1:
             raise InvalidPdf("the PDF has no pages (empty or truncated)")
+        if headerless and not _draws_something(doc):
+            raise InvalidPdf("not a PDF file (no %PDF header)")
         yield doc
     finally:
         doc.close()
 
 
+def _draws_something(doc: pymupdf.Document, pages: int = 5) -> bool:
+    """Whether one of the first `pages` pages has a content stream."""
+    for i in range(min(pages, doc.page_count)):
+        try:
+            if doc.load_page(i).read_contents().strip():
+                return True
+        except Exception:  # an unreadable page draws nothing
+            continue
+    return False
+
+
 def meaningful_title(raw: str | None) -> str | None:
     if not raw:
         return None
-    title = _WORD_PREFIX.sub("", " ".join(raw.split()))
+    title = _WORD_PREFIX.sub("", " ".join(clean_text(raw).split()))
     if len(title) < 3 or _JUNK_TITLE.search(title) or _FILE_NAME_TITLE.match(title):
         return None
     return title
@@ -131,8 +149,10 @@ def inspect_document(doc: pymupdf.Document, pages: Sequence[int] | None = None) 
         try:
             page = doc.load_page(number - 1)
             has_text[number - 1], has_images[number - 1] = page_has_text(page), page_has_images(page)
-        except Exception as exc:
-            raise InvalidPdf(f"page {number} is unreadable: {exc}") from exc
+        except Exception:
+            # An unreadable page (a cycle in the page tree) is skipped by the extraction
+            # with a warning; the rest of the file is read.
+            has_text[number - 1], has_images[number - 1] = False, False
     metadata = doc.metadata or {}
     return PdfInspection(
         page_count=doc.page_count,

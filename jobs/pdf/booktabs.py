@@ -32,6 +32,7 @@ import pymupdf
 from jobs.pdf.content import Bbox, TableData
 from jobs.pdf.layout import Line
 from jobs.pdf.tables import THIN, FoundTable, PathBox, Rect4, split_rules
+from jobs.pdf.text_hygiene import clean_text
 
 # Shorter rules are underlines, fraction bars or a narrow column's footnote rule.
 _MIN_RULE = 50.0
@@ -257,7 +258,7 @@ def _cells(row: list[Word], bounds: list[float], min_gap: float) -> list[list[Wo
 
 
 def _text(words: list[Word]) -> str:
-    return " ".join(" ".join(w[1].split()) for w in words)
+    return " ".join(" ".join(clean_text(w[1]).split()) for w in words)
 
 
 def _aligned(column: list[list[Word]]) -> bool:

@@ -114,6 +114,9 @@ class PageContent:
     # Engine LLM_OCR: the blocks (if any) are only the text layer; the vision
     # model's result for this page is still to come (added by the caller).
     needs_llm_ocr: bool = False
+    # What MuPDF reported while reading the page (a broken font, a bad ICC profile),
+    # or why the page was skipped; internal, not in the contract's JSON.
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -155,6 +158,8 @@ class ExtractedContent:
     metadata: ContentMetadata
     # Pages still waiting for LLM OCR; internal, not part of the contract's JSON.
     llm_ocr_pages: list[int] = field(default_factory=list)
+    # "page N: message" for what MuPDF reported or skipped; internal as well.
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -11,6 +11,7 @@ and the table gate); `find_tables` and OCR run only where they can matter.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,6 @@ import pymupdf
 from jobs.pdf.booktabs import find_rule_tables, rule_stacks
 from jobs.pdf.content import Bbox, ContentBlock, PageContent
 from jobs.pdf.continued_tables import table_text
-from jobs.pdf.errors import InvalidPdf
 from jobs.pdf.image_budget import page_cpu_budget
 from jobs.pdf.kept_document import open_document
 from jobs.pdf.layout import (
@@ -38,6 +38,7 @@ from jobs.pdf.layout import (
     toc_entry,
 )
 from jobs.pdf.list_markers import attach_markers
+from jobs.pdf.mupdf_messages import take_messages
 from jobs.pdf.ocr import check_language, estimate_confidence
 from jobs.pdf.ocr_sizes import read_ocr_page
 from jobs.pdf.ocr_styles import fit_ocr_page
@@ -46,7 +47,10 @@ from jobs.pdf.profile import MAX_HEADING_CHARS, DocumentProfile
 from jobs.pdf.stream_tables import find_stream_tables
 from jobs.pdf.table_checks import MAX_PATHS, clean_tables, grid_too_fine
 from jobs.pdf.tables import FoundTable, find_page_tables, split_rules, table_area, vector_paths
+from jobs.pdf.text_hygiene import is_letter_spaced, respace
 from jobs.pdf.title_page import title_page_lines
+
+logger = logging.getLogger(__name__)
 
 # Bullet glyphs and dashes that start a list item.
 _BULLETS = r"[\u2022\u25cf\u25aa\u25e6\u00b7\u2023\u2219\u25cb\u25a0\u25a1\u27a2\u25ba\u2713\-\*\u2013\u2014]"
@@ -252,6 +256,14 @@ def _bylines(ordered: Sequence[Line | FoundTable | _Image], profile: DocumentPro
     return {positions[i] for i in found}
 
 
+def _respaced(page: pymupdf.Page, line: Line) -> Line:
+    """A letter-spaced line ("H e a d i n g") re-read glyph by glyph into words."""
+    if not is_letter_spaced(line.text):
+        return line
+    text = respace(page, line.bbox)
+    return Line(text, line.bbox, line.size, line.bold, line.toc, line.bullet) if text else line
+
+
 def _row_pieces(line: Line, lines: Sequence[Line]) -> int:
     """How many of `lines` share `line`'s row (itself included)."""
     cy = (line.bbox[1] + line.bbox[3]) / 2
@@ -287,7 +299,7 @@ def extract_page(page: pymupdf.Page, options: ExtractOptions, profile: DocumentP
     ocr = engine == "OCR"
     # Vector paths come in the same pass as the text (type-3 blocks): the table gate is free.
     page_dict = page.get_text("dict", flags=DICT_FLAGS | pymupdf.TEXT_COLLECT_VECTORS) if not ocr else {}
-    lines = page_lines(page_dict)
+    lines = [_respaced(page, ln) for ln in page_lines(page_dict)]
     image_boxes = _image_boxes(page, bool(lines))
     if engine == "AUTO" and not lines and image_boxes:
         ocr = True  # no text layer but an image: a scan
@@ -303,7 +315,7 @@ def extract_page(page: pymupdf.Page, options: ExtractOptions, profile: DocumentP
     area = table_area(paths) if not ocr else None
     if area is not None and grid_too_fine(paths, area, lines):
         area = None  # graph paper or a form's comb: no table, and seconds saved
-    tables = find_page_tables(page, area) if area is not None else []
+    tables = find_page_tables(page, area, lines) if area is not None else []
     # Tables ruled by horizontal lines only, beside any ruled one: the stacks are free
     # to find, the words are read only where a stack's lines break into cells.
     stacks = rule_stacks(paths, [t.bbox for t in tables]) if not ocr and len(paths) <= MAX_PATHS else []
@@ -369,13 +381,19 @@ def extract_pages(
         check_language(options.ocr_language)  # fail before any work, with a clear message
     pages: list[PageContent] = []
     with open_document(path, password, keep_open) as doc:
+        take_messages()  # what opening the file reported is no page's
         for number in page_numbers:
             try:
                 page = doc.load_page(number - 1)
                 with page_cpu_budget(options.page_cpu_seconds, number):  # PAYLOAD_TOO_LARGE past it
-                    pages.append(extract_page(page, options, profile))
-            except pymupdf.mupdf.FzErrorBase as exc:  # MuPDF could not repair this page
-                raise InvalidPdf(f"page {number} is unreadable: {exc}") from exc
+                    content = extract_page(page, options, profile)
+            except pymupdf.mupdf.FzErrorBase as exc:
+                # MuPDF could not repair this page (a cycle in the page tree, a broken
+                # content stream): the others are still read.
+                logger.warning("page %d skipped, unreadable: %s", number, exc)
+                content = PageContent(page=number, blocks=[], warnings=[f"page skipped, unreadable: {exc}"])
+            content.warnings += take_messages()
+            pages.append(content)
     return pages
 
 

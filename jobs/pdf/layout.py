@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import pymupdf
 
 from jobs.pdf.content import Bbox
+from jobs.pdf.text_hygiene import clean_text, span_texts
 
 # One dict per page, without image payloads: image bboxes come from the page's
 # bbox log instead, which is far cheaper than encoding every image into the dict.
@@ -72,10 +73,7 @@ def page_lines(page_dict: dict[str, Any]) -> list[Line]:
             continue
         for raw in block.get("lines", ()):
             spans = raw.get("spans") or ()
-            # MuPDF yields NUL for glyphs it cannot map to Unicode.
-            text = "".join(s["text"] for s in spans).replace("\x00", "\ufffd")
-            stripped = text.strip()
-            if not stripped:
+            if not any(s["text"].strip() for s in spans):
                 continue
             by_size: dict[float, int] = {}
             bold_chars = 0
@@ -89,6 +87,13 @@ def page_lines(page_dict: dict[str, Any]) -> list[Line]:
                     bold_chars += n
             total = sum(by_size.values()) or 1
             size = max(by_size.items(), key=lambda kv: kv[1])[0] if by_size else 0.0
+            # MuPDF yields NUL for glyphs it cannot map to Unicode: a replacement
+            # character keeps the gap visible. Ligatures expanded, other control
+            # characters out, footnote digits as superscripts.
+            text = "".join(span_texts(spans, size)).replace("\x00", "\ufffd")
+            stripped = clean_text(text).strip()
+            if not stripped:
+                continue
             lines.append(Line(" ".join(stripped.split()), tuple(raw["bbox"]), size, bold_chars * 2 > total))  # type: ignore[arg-type]
     return lines
 

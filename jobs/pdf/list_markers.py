@@ -23,8 +23,22 @@ _MARKER = re.compile(
 _GLYPH = re.compile(
     r"^[\u2022\u25cf\u25aa\u25e6\u00b7\u2023\u2219\u25cb\u25a0\u25a1\u27a2\u25ba\u2713\uf0b7\uf0a7\uf076\uf0d8]$"
 )
+_BARE_NUMBER = re.compile(r"^\(?\d{1,3}$")
 # The text starts within this many of its type sizes right of the bullet.
 _MAX_GAP = 4.0
+
+
+def _in_sequence(lines: Sequence[Line], i: int, markers: list[int]) -> bool:
+    """A bare number ("3", no "." or ")") is a list marker only next to the number
+    before or after it at the same x: alone it is a formula's, a figure's or a
+    table's digit."""
+    number, x = int(lines[i].text.strip("()")), lines[i].bbox[0]
+    for j in markers:
+        other = lines[j].text
+        if j != i and _BARE_NUMBER.match(other) and abs(lines[j].bbox[0] - x) <= 2:
+            if abs(int(other.strip("()")) - number) == 1:
+                return True
+    return False
 
 
 def _same_row(marker: Line, text: Line) -> bool:
@@ -40,6 +54,7 @@ def attach_markers(lines: Sequence[Line]) -> list[Line]:
     markers = [i for i, ln in enumerate(lines) if _MARKER.match(ln.text)]
     if not markers:
         return list(lines)
+    markers = [i for i in markers if not _BARE_NUMBER.match(lines[i].text) or _in_sequence(lines, i, markers)]
     out: list[Line | None] = list(lines)
     for i in markers:
         marker = lines[i]

@@ -7,6 +7,7 @@ they would interrupt the text they sit between.
 from __future__ import annotations
 
 from jobs.pdf.content import ContentBlock, ExtractedContent, TableData
+from jobs.pdf.continued_text import continues, joined
 
 _SKIPPED = ("HEADER", "FOOTER")
 
@@ -82,6 +83,8 @@ def to_markdown(content: ExtractedContent, translated: bool = False) -> str:
         # Consecutive list items form one list: single newline between them.
         if prev_type == "LIST_ITEM" and block.type == "LIST_ITEM":
             parts[-1] += "\n" + rendered
+        elif prev_type == block.type == "PARAGRAPH" and continues(parts[-1], rendered):
+            parts[-1] = joined(parts[-1], rendered)  # broken off by a column or page break
         else:
             parts.append(rendered)
         prev_type = block.type
@@ -99,7 +102,16 @@ def _text_block(block: ContentBlock, translated: bool) -> str | None:
 
 
 def to_text(content: ExtractedContent, translated: bool = False) -> str:
-    parts = [t for b in content.blocks if b.type not in _SKIPPED and (t := _text_block(b, translated))]
+    parts: list[str] = []
+    prev_type: str | None = None
+    for block in content.blocks:
+        if block.type in _SKIPPED or not (text := _text_block(block, translated)):
+            continue
+        if prev_type == block.type == "PARAGRAPH" and continues(parts[-1], text):
+            parts[-1] = joined(parts[-1], text)
+        else:
+            parts.append(text)
+        prev_type = block.type
     return "\n\n".join(parts) + "\n" if parts else ""
 
 

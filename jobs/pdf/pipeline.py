@@ -82,6 +82,7 @@ def assemble(
         blocks=blocks,
         metadata=metadata,
         llm_ocr_pages=[p.page for p in ordered if p.needs_llm_ocr],
+        warnings=[f"page {p.page}: {w}" for p in ordered for w in p.warnings],
     )
 
 

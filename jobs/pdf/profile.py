@@ -47,6 +47,8 @@ HEADING_SIZE_RATIO = 1.12
 # A title is at least this much bigger than body text.
 TITLE_SIZE_RATIO = 1.25
 MAX_HEADING_CHARS = 160
+# Bold lines at body size this long on average are paragraphs set in bold.
+_BOLD_PARAGRAPH_CHARS = 50
 # Scanned pages OCRed for a profile that found no text layer.
 MAX_OCR_SAMPLE_PAGES = 2
 
@@ -162,8 +164,11 @@ def build_profile(stats: _Stats, sampled: int) -> DocumentProfile:
         lines = stats.lines[style]
         if not probe.is_heading_style(style) or chars / lines > MAX_HEADING_CHARS:
             continue
-        if style[0] == body_size and chars > body_chars * 0.3:
-            continue  # bold body text used throughout is emphasis, not headings
+        if style[0] == body_size and chars > body_chars * 0.3 and chars / lines > _BOLD_PARAGRAPH_CHARS:
+            # Bold body text used throughout, in lines as long as a paragraph's, is
+            # emphasis. Short bold lines are headings however many there are (a form,
+            # a short memo: its headings may be a third of its text).
+            continue
         if style == title_style and stats.pages_per_style.get(style) == {1}:
             continue  # used only for the title: keep it out of the levels
         candidates.append(style)
@@ -217,8 +222,12 @@ def profile_document(
         for number in pages:
             if number > doc.page_count:
                 continue
-            page = doc.load_page(number - 1)
-            lines = page_lines(page.get_text("dict", flags=DICT_FLAGS))
+            try:
+                page = doc.load_page(number - 1)
+                lines = page_lines(page.get_text("dict", flags=DICT_FLAGS))
+            except pymupdf.mupdf.FzErrorBase:
+                continue  # unreadable: the extraction skips it with a warning
+
             if not lines and number in selected:
                 scans.append(number)
             _collect(stats, number, lines, page.rect.width, page.rect.height)

@@ -25,6 +25,15 @@ jumps to another x, so a cell is a line of its own, or a few words of one).
    that wraps over several lines).
 
 Cost: plain Python over the page's few dozen lines; no extra text pass.
+
+Why not PyMuPDF's layout model (pymupdf-layout, an ONNX model that pymupdf4llm
+uses to find tables): it ships only for PyMuPDF 2, and the project pins 1.28
+(docs/pymupdf-version.md); it adds onnxruntime and a model load to every pool
+process; and running it even on "suspect" pages only would cost more per page
+than this whole pipeline (pymupdf4llm with the model runs at a fraction of our
+pages/s, see bench/table_quality.py). On the generated table corpus this
+finder matches or beats it (same benchmark), so the model does not earn its
+place.
 """
 
 from __future__ import annotations
@@ -56,7 +65,8 @@ _MARKER = re.compile(
     r"^(?:[\u2022\u25cf\u25aa\u25e6\u00b7\u2023\u2219\u25cb\u25a0\u25a1\u27a2\u25ba\u2713\-\*\u2013\u2014]|\(?\d{1,3}[.)]|\(?[a-zA-Z][.)]|\(?[ivxIVX]{1,5}[.)])$"
 )
 _PAGE_NUMBER = re.compile(r"^\d{1,4}$")
-_NUMERIC = re.compile(r"^[\s$€£¥%()+\-\u2212.,\d]+$")
+# Numbers, with currency, sign, percent and footnote marks (superscripts, asterisks).
+_NUMERIC = re.compile(r"^[\s$€£¥%()+\-\u2212.,\d\u00b9\u00b2\u00b3\u2070-\u207f*\u2020\u2021]+$")
 
 
 @dataclass(slots=True)
@@ -145,20 +155,22 @@ def _candidates(rows: list[_Row], min_gap: float) -> list[list[_Row]]:
         if broken >= _MIN_BODY_ROWS and len(run) >= _MIN_BODY_ROWS:
             runs.append(list(run))
 
+    x0 = x1 = prev_bottom = prev_height = 0.0  # the run's extent, its last row's bottom and height
     for row in rows:
         pieces = _phrases(row, min_gap)
+        top, bottom, height = row.top, row.bottom, row.height
+        r0, r1 = row.x0, row.x1
         if run:
-            prev = run[-1]
-            x0 = min(r.x0 for r in run)
-            x1 = max(r.x1 for r in run)
-            far = row.top - prev.bottom > _MAX_ROW_GAP * max(prev.height, row.height)
-            apart = row.x1 < x0 or row.x0 > x1
-            wide = len(pieces) < 2 and (row.x1 - row.x0) > 0.6 * (x1 - x0) and broken > 0
+            far = top - prev_bottom > _MAX_ROW_GAP * max(prev_height, height)
+            apart = r1 < x0 or r0 > x1
+            wide = len(pieces) < 2 and (r1 - r0) > 0.6 * (x1 - x0) and broken > 0
             if far or apart or wide:
                 close()
                 run, broken = [], 0
         if not run and len(pieces) < 2:
             continue  # a table starts with a broken row
+        x0, x1 = (min(x0, r0), max(x1, r1)) if run else (r0, r1)
+        prev_bottom, prev_height = bottom, height
         run.append(row)
         if len(pieces) >= 2:
             broken += 1
@@ -367,6 +379,11 @@ def find_stream_tables(lines: Sequence[Line], rules: Sequence[Rect4] = ()) -> li
     rows = _rows(lines)
     found = []
     for run in _candidates(rows, min_gap):
+        # Cheap first: a table has a column of short cells; prose in two columns has
+        # short pieces only where paragraphs end.
+        pieces = [p for row in run for p in row.pieces]
+        if sum(1 for p in pieces if len(p.text.split()) <= _SHORT_CELL_WORDS) * 5 < len(pieces):
+            continue
         table = _table(run, rules, min_gap)
         if table is not None:
             found.append(table)

@@ -17,6 +17,7 @@ from typing import Any
 import pymupdf
 
 from jobs.pdf.content import Bbox, TableData
+from jobs.pdf.text_hygiene import clean_text
 
 # find_tables prints a recommendation for pymupdf-layout to stdout on first
 # use; stdout carries `docat process --format json`, so silence it.
@@ -122,7 +123,7 @@ def may_hold_table(paths: Sequence[PathBox]) -> bool:
 
 
 def _cell(value: str | None) -> str:
-    return " ".join(value.split()) if value else ""
+    return " ".join(clean_text(value).split()) if value else ""
 
 
 def _names_columns(page: pymupdf.Page, header: Any, table: Any) -> bool:
@@ -139,10 +140,35 @@ def _names_columns(page: pymupdf.Page, header: Any, table: Any) -> bool:
     return True
 
 
-def find_page_tables(page: pymupdf.Page, area: Rect4 | None = None) -> list[FoundTable]:
+_SUPERSCRIPT_DIGITS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+_PLAIN_DIGITS = str.maketrans(_SUPERSCRIPT_DIGITS, "0123456789")
+
+
+def _marked(rows: list[list[str]], table: Any, lines: Sequence[Any]) -> list[list[str]]:
+    """`rows` with footnote digits set apart as page_lines read them: find_tables reads
+    "273.87" and a raised "1" as "273.871"; the page's line there says "273.87¹"."""
+    marked = [ln for ln in lines if any(ch in ln.text for ch in _SUPERSCRIPT_DIGITS)]
+    if not marked:
+        return rows
+    for row, cells in zip(rows, table.rows, strict=False):
+        for k, box in enumerate(cells.cells[: len(row)]):
+            if box is None or not row[k]:
+                continue
+            for ln in marked:
+                cx, cy = (ln.bbox[0] + ln.bbox[2]) / 2, (ln.bbox[1] + ln.bbox[3]) / 2
+                plain = ln.text.translate(_PLAIN_DIGITS)
+                if box[0] <= cx <= box[2] and box[1] <= cy <= box[3] and plain in row[k]:
+                    row[k] = row[k].replace(plain, ln.text)
+    return rows
+
+
+def find_page_tables(
+    page: pymupdf.Page, area: Rect4 | None = None, lines: Sequence[Any] = ()
+) -> list[FoundTable]:
     """Tables with at least two rows and two columns, within `area` (see
     `table_area`) if given; the first row (or an external header PyMuPDF found
-    above the grid) becomes the headers."""
+    above the grid) becomes the headers. The page's `lines` (layout.page_lines)
+    put back the footnote digits find_tables glues to numbers."""
     found: list[FoundTable] = []
     clip = None
     if area is not None and page.rotation == 0:  # find_tables unrotates a rotated page: no clip there
@@ -154,7 +180,7 @@ def find_page_tables(page: pymupdf.Page, area: Rect4 | None = None) -> list[Foun
     if finder is None:  # find_tables reports its own exceptions and returns None
         return found
     for table in finder.tables:
-        rows = [[_cell(c) for c in row] for row in table.extract()]
+        rows = _marked([[_cell(c) for c in row] for row in table.extract()], table, lines)
         rows = [r for r in rows if any(r)]
         if table.col_count < 2 or len(rows) < 2:
             continue

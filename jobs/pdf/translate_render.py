@@ -13,7 +13,13 @@ replaced in place:
    On OCR pages the text is part of a scanned image, so the box is painted
    white instead to hide it;
 3. the translation is written into the same box with `insert_htmlbox`, which
-   shrinks the text until it fits (`scale_low=0`) and picks glyphs from
+   shrinks the text to at most 80% of its size (bold text, headings and
+   titles, not at all); a translation that does not fit takes the free space
+   right of its box, then below it (up to the next block, or the bottom
+   margin), and only then shrinks further (`scale_low=0`). The style is read
+   from the spans whose middle lies in the block, so a heading over a
+   paragraph keeps its own size and weight.
+   `insert_htmlbox` picks glyphs from
    MuPDF's built-in Noto/Droid fallback fonts for scripts the base font lacks
    (CJK, Arabic, Hebrew, Cyrillic, Devanagari, Thai...), with bidi and shaping
    for right-to-left scripts. No system fonts are needed.
@@ -45,6 +51,10 @@ _BOLD_TYPES = frozenset({"TITLE", "HEADING"})
 _DEFAULT_SIZE = 11.0
 # Glyph boxes can poke slightly outside a block's bbox; the redaction takes them too.
 _REDACT_PAD = 0.5
+# A translation may shrink to this share of the original size before it takes the space below.
+MIN_SCALE = 0.8
+_BOTTOM_MARGIN = 36.0
+_BLOCK_GAP = 2.0
 
 
 @dataclass(slots=True)
@@ -93,11 +103,11 @@ def _translate_document(doc: pymupdf.Document, content: ExtractedContent) -> Non
 
 def _translate_page(page: pymupdf.Page, blocks: list[ContentBlock], *, rtl: bool, scanned: bool) -> None:
     spans = _spans(page)
-    replacements = [
-        _Replacement(rect, text, *_style(spans, rect), bold=block.type in _BOLD_TYPES)
-        for block in blocks
-        for rect, text in _targets(page, block)
-    ]
+    replacements = []
+    for block in blocks:
+        for rect, text in _targets(page, block):
+            size, color, bold = _style(spans, rect)
+            replacements.append(_Replacement(rect, text, size, color, bold or block.type in _BOLD_TYPES))
     if not replacements:
         return
     for r in replacements:
@@ -111,8 +121,43 @@ def _translate_page(page: pymupdf.Page, blocks: list[ContentBlock], *, rtl: bool
         graphics=pymupdf.PDF_REDACT_LINE_ART_NONE,  # type: ignore[attr-defined]
         text=pymupdf.PDF_REDACT_TEXT_REMOVE,  # type: ignore[attr-defined]
     )
+    boxes = [pymupdf.Rect(b.bbox) for b in blocks if b.type not in ("HEADER", "FOOTER")]
     for r in replacements:
-        page.insert_htmlbox(r.rect, _html(r.text, rtl=rtl), css=_css(r), scale_low=0)
+        _write(page, r, _room(page, r.rect, boxes), rtl=rtl)
+
+
+def _room(page: pymupdf.Page, rect: pymupdf.Rect, boxes: list[pymupdf.Rect]) -> pymupdf.Rect:
+    """`rect` grown into the free space right of it (to the text's right edge or the
+    nearest block on its right) and below it (to the nearest block under it that
+    shares its width, or the bottom margin)."""
+    right = max([rect.x1, *(b.x1 for b in boxes)])
+    for box in boxes:
+        if box.x0 >= rect.x1 - 1 and box.y0 < rect.y1 and box.y1 > rect.y0:
+            right = min(right, box.x0 - _BLOCK_GAP)
+    right = max(right, rect.x1)
+    bottom = page.rect.y1 - _BOTTOM_MARGIN
+    for box in boxes:
+        if box.y0 >= rect.y1 - 1 and box.x0 < right and box.x1 > rect.x0:
+            bottom = min(bottom, box.y0 - _BLOCK_GAP)
+    return pymupdf.Rect(rect.x0, rect.y0, right, max(bottom, rect.y1))
+
+
+def _write(page: pymupdf.Page, r: _Replacement, room: pymupdf.Rect, *, rtl: bool) -> None:
+    """The translation in its box, else in the box widened to the right, else grown
+    into the free space below; at ≥ MIN_SCALE of its size (a heading or title at
+    its full size while there is room), and only then shrunk as far as it must."""
+    html_text, css = _html(r.text, rtl=rtl), _css(r)
+    wide = pymupdf.Rect(r.rect.x0, r.rect.y0, room.x1, r.rect.y1)
+    floor = 1.0 if r.bold else MIN_SCALE
+    for box in (r.rect, wide, room):
+        spare, _ = page.insert_htmlbox(box, html_text, css=css, scale_low=floor)
+        if spare >= 0:
+            return
+    if floor > MIN_SCALE:
+        spare, _ = page.insert_htmlbox(room, html_text, css=css, scale_low=MIN_SCALE)
+        if spare >= 0:
+            return
+    page.insert_htmlbox(room, html_text, css=css, scale_low=0)
 
 
 def _targets(page: pymupdf.Page, block: ContentBlock) -> Iterable[tuple[pymupdf.Rect, str]]:
@@ -141,27 +186,47 @@ def _grown(rect: pymupdf.Rect, by: float) -> pymupdf.Rect:
     return pymupdf.Rect(rect.x0 - by, rect.y0 - by, rect.x1 + by, rect.y1 + by)
 
 
-def _spans(page: pymupdf.Page) -> list[tuple[pymupdf.Rect, float, int, int]]:
-    """(bbox, size, color, chars) of every text span on the page, read once."""
+_Span = tuple[pymupdf.Rect, float, int, int, bool]
+
+
+def _spans(page: pymupdf.Page) -> list[_Span]:
+    """(bbox, size, color, chars, bold) of every text span on the page, read once."""
     found = []
     for block in page.get_text("dict", flags=pymupdf.TEXTFLAGS_TEXT)["blocks"]:
         for line in block.get("lines", []):
             for span in line["spans"]:
-                if span["text"].strip():
-                    found.append((pymupdf.Rect(span["bbox"]), span["size"], span["color"], len(span["text"])))
+                text = span["text"].strip()
+                if text:
+                    bold = bool(span["flags"] & pymupdf.TEXT_FONT_BOLD) or "bold" in span["font"].lower()
+                    found.append((pymupdf.Rect(span["bbox"]), span["size"], span["color"], len(text), bold))
     return found
 
 
-def _style(spans: list[tuple[pymupdf.Rect, float, int, int]], rect: pymupdf.Rect) -> tuple[float, int]:
-    """The size and color most of the text inside `rect` has (by characters)."""
+def _style(spans: list[_Span], rect: pymupdf.Rect) -> tuple[float, int, bool]:
+    """The size, color and weight most of the text inside `rect` has (by characters).
+
+    A span counts when its middle lies in `rect`: line boxes of neighbouring
+    blocks touch or overlap a little, and a short heading over a long paragraph
+    would otherwise take the paragraph's size. A list bullet drawn bigger than
+    its item weighs one character.
+    """
     sizes: Counter[float] = Counter()
     colors: Counter[int] = Counter()
-    for bbox, size, color, chars in spans:
-        if rect.intersects(bbox):
+    bold = total = 0
+
+    def centred(bbox: pymupdf.Rect) -> bool:
+        return pymupdf.Point((bbox.x0 + bbox.x1) / 2, (bbox.y0 + bbox.y1) / 2) in rect
+
+    # A table cell's box (a search hit) may be part of a longer span: then any span it touches.
+    inside = centred if any(centred(span[0]) for span in spans) else rect.intersects
+    for bbox, size, color, chars, is_bold in spans:
+        if inside(bbox):
             sizes[round(size, 1)] += chars
             colors[color] += chars
+            total += chars
+            bold += chars if is_bold else 0
     size = sizes.most_common(1)[0][0] if sizes else min(_DEFAULT_SIZE, max(4.0, rect.height * 0.7))
-    return size, colors.most_common(1)[0][0] if colors else 0
+    return size, colors.most_common(1)[0][0] if colors else 0, total > 0 and bold * 2 > total
 
 
 def _html(text: str, *, rtl: bool) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from tests.jobs.conftest import wait_terminal
 
 ENCRYPTED = ENCRYPTED_PDF
 ENCRYPTED_PASSWORD = "openpassword"
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 async def log_messages(document_id: uuid.UUID) -> list[str]:
@@ -59,6 +61,9 @@ async def test_every_corpus_pdf_completes_or_fails_with_its_code(
             continue
         stored = json.loads(await resources.storage.get_bytes(document_key(str(row.id), "content.json")))
         assert row.page_count and stored["pageCount"] == row.page_count
+        # The stored text is clean (tests/pdf/test_corpus_output.py checks recall and duplicates).
+        texts = [b["text"] for b in stored["blocks"]] + [stored["title"] or ""]
+        assert not any(CONTROL.search(t) for t in texts), _name
         assert row.engine in ("TEXT", "OCR") and row.pdf_type in ("STRUCTURED", "SCANNED", "MIXED")
 
     # The password is used, never kept: not in the options, not in any log line.

@@ -128,3 +128,41 @@ def test_the_cli_prints_results_and_exits_non_zero_with_the_code(tmp_path: Path)
     out = tmp_path / "out.md"
     written = cli(str(ENCRYPTED), "--password", "openpassword", "-o", str(out), cwd=tmp_path)
     assert written.returncode == 0 and out.read_text().strip()
+
+
+def test_json_alone_on_stdout_for_files_mupdf_repairs_or_partly_reads(tmp_path: Path) -> None:
+    """MuPDF's messages go to logging (stderr here), never stdout: a repaired xref,
+    a file without a %PDF header, and a page-tree cycle at page 2 (that page skipped)."""
+    from tests.pdf import generate
+
+    cases = {
+        "broken-xref.pdf": [generate.broken_xref_pdf],
+        "headerless.pdf": [generate.headerless_pdf],
+        "cycle.pdf": [generate.page_tree_cycle_pdf],
+    }
+    texts: dict[str, list[str]] = {}
+    for name, (make,) in cases.items():
+        made = make(tmp_path / name)
+        texts[name] = made if isinstance(made, list) else [made]
+    for name, expected in texts.items():
+        run = cli(str(tmp_path / name), "--format", "json", cwd=tmp_path)
+        assert run.returncode == 0, run.stderr
+        content = json.loads(run.stdout)  # nothing but JSON on stdout
+        got = [b["text"] for b in content["blocks"]]
+        if name == "cycle.pdf":
+            assert got == [expected[0], expected[2]] and content["pageCount"] == 3
+            assert "page 2 skipped" in run.stderr
+        else:
+            assert got == expected
+        assert "MuPDF" not in run.stdout and "MuPDF: " in run.stderr
+
+
+def test_skipped_pages_and_mupdf_messages_are_warnings_on_the_result(tmp_path: Path) -> None:
+    from tests.pdf import generate
+
+    path = tmp_path / "cycle.pdf"
+    generate.page_tree_cycle_pdf(path)
+    content = run_pipeline(path, ExtractOptions(engine="TEXT"))
+    assert [b.page for b in content.blocks] == [1, 3]
+    assert any(w.startswith("page 2: page skipped, unreadable") for w in content.warnings)
+    assert "warnings" not in content.to_dict()  # internal: the contract's JSON is unchanged

@@ -640,3 +640,68 @@ def graph_paper_pdf(path: Path) -> list[str]:
     draw_paragraph(page, 100, drawn)
     doc.save(path)
     return drawn
+
+
+def _small_pdf(texts: list[str]) -> pymupdf.Document:
+    doc = pymupdf.open()
+    for text in texts:
+        doc.new_page(width=A4.width, height=A4.height).insert_text(
+            (LEFT, 100), text, fontname="helv", fontsize=BODY
+        )
+    return doc
+
+
+def headerless_pdf(path: Path) -> str:
+    """A PDF whose "%PDF-1.7" line was replaced by junk; MuPDF reads it all the same."""
+    text = "Headless harbor report"
+    raw = _small_pdf([text]).tobytes()
+    path.write_bytes(b"junk before the body\n" + raw[raw.index(b"\n") + 1 :])
+    return text
+
+
+def page_tree_cycle_pdf(path: Path) -> list[str]:
+    """Three pages; the second is a page-tree node that lists itself (a cycle)."""
+    texts = ["Page one harbor", "Page two ledger", "Page three lantern"]
+    doc = _small_pdf(texts)
+    second = doc[1].xref
+    doc.xref_set_key(second, "Type", "/Pages")
+    doc.xref_set_key(second, "Kids", f"[{second} 0 R]")
+    doc.xref_set_key(second, "Count", "1")
+    doc.save(path)
+    return texts
+
+
+def broken_xref_pdf(path: Path) -> str:
+    """A PDF whose xref offset points nowhere: MuPDF repairs it and complains."""
+    text = "Repaired harbor ledger"
+    raw = _small_pdf([text]).tobytes(garbage=0, deflate=False)
+    start = raw.rindex(b"startxref")
+    path.write_bytes(raw[:start] + b"startxref\n999999\n%%EOF\n")
+    return text
+
+
+def ruled_footnotes_pdf(path: Path) -> list[list[str]]:
+    """A fully ruled table whose amounts carry raised footnote digits; returns its rows
+    as they must come back."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=A4.width, height=A4.height)
+    rows = [
+        ("Item", "Amount", ""),
+        ("Rent", "273.87", "1"),
+        ("Food", "9.75", "2"),
+        ("Fuel", "83,190.55", "3"),
+    ]
+    top = 100.0
+    for r, (item, amount, note) in enumerate(rows):
+        y = top + r * 20
+        page.insert_text((80, y + 14), item, fontname="helv", fontsize=10)
+        page.insert_text((250 - pymupdf.get_text_length(amount, fontsize=10), y + 14), amount, fontsize=10)
+        if note:
+            page.insert_text((250.5, y + 10), note, fontname="helv", fontsize=6)
+    for r in range(len(rows) + 1):
+        page.draw_line((72, top + r * 20), (300, top + r * 20))
+    for x in (72, 180, 300):
+        page.draw_line((x, top), (x, top + len(rows) * 20))
+    doc.save(path)
+    supers = str.maketrans("123", "¹²³")
+    return [[item, amount + note.translate(supers)] for item, amount, note in rows]

@@ -37,7 +37,7 @@ class TableSpec:
     rows: list[list[str]]
     aligns: str  # one of "l", "r" per column
     widths: list[float]
-    rules: str = "none"  # "none" | "header" (one rule under the header) | "booktabs"
+    rules: str = "none"  # "none" | "header" (one rule under the header) | "booktabs" | "grid" (every cell)
     # A header row above `headers`: (label, first column, last column) per group.
     groups: list[tuple[str, int, int]] = field(default_factory=list)
     bold_header: bool = True
@@ -97,6 +97,7 @@ def draw_rows(c: Canvas, spec: TableSpec, rows: list[list[str]], y: float, heade
     leading = BODY * 1.25
     pitch = BODY * 1.9
     top = y + BODY * 1.2
+    cuts = [top]  # y of every row's top edge, and the bottom edge (grid rules)
     if spec.rules == "booktabs":
         _rule(c, xs[0], xs[-1], top, 1.0)
     if header:
@@ -111,6 +112,7 @@ def draw_rows(c: Canvas, spec: TableSpec, rows: list[list[str]], y: float, heade
         y -= BODY * 0.6
         if spec.rules in ("header", "booktabs"):
             _rule(c, xs[0], xs[-1], y)
+        cuts.append(y)
         y -= pitch - BODY * 0.6
     for row in rows:
         wrapped = [_wrap(t, w - 8, FONT, BODY) for t, w in zip(row, spec.widths, strict=True)]
@@ -118,6 +120,13 @@ def draw_rows(c: Canvas, spec: TableSpec, rows: list[list[str]], y: float, heade
             for k, line in enumerate(lines):
                 _cell(c, xs[i], spec.widths[i], y - k * leading, line, spec.aligns[i], FONT)
         y -= pitch + (max(len(w) for w in wrapped) - 1) * leading
+        cuts.append(y + pitch - BODY * 0.6)
+    if spec.rules == "grid":
+        for cut in cuts:
+            _rule(c, xs[0], xs[-1], cut)
+        for x in xs:
+            c.setLineWidth(0.6)
+            c.line(x, cuts[0], x, cuts[-1])
     if spec.rules == "booktabs":
         _rule(c, xs[0], xs[-1], y + pitch - BODY * 0.5, 1.0)
     return y
@@ -153,6 +162,14 @@ def specs() -> list[TableSpec]:
     rng = random.Random(14)
     regions = ["North", "South", "East", "West", "Central", "Coastal", "Highland", "Islands"]
     return [
+        TableSpec(
+            "ruled",
+            ["Account", "Opening", "Closing", "Owner"],
+            [[f"{r} fund", _money(rng), _money(rng), rng.choice(_VOCAB).title()] for r in regions[:6]],
+            "lrrl",
+            [120, 90, 90, 100],
+            rules="grid",
+        ),
         TableSpec(
             "unruled",
             ["Region", "Units", "Revenue", "Change"],

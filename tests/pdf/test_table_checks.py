@@ -63,3 +63,10 @@ def test_nested_and_shredding_tables_are_dropped() -> None:
     shred = FoundTable((70, 95, 320, 220), TableData(list("wordmore"), [list("wo rd0mo re0 w o r d")] * 4))
     assert clean_tables([inner, outer], lines) == [outer]
     assert clean_tables([shred], lines) == []
+
+
+def test_footnote_digits_stay_apart_in_a_ruled_table(pdf_dir: Path) -> None:
+    path = pdf_dir / "ruled-footnotes.pdf"
+    expected = generate.ruled_footnotes_pdf(path)
+    tables = [b.table for b in run_pipeline(path, ExtractOptions(engine="TEXT")).blocks if b.table]
+    assert [[t.headers, *t.rows] for t in tables] == [expected]
