@@ -25,7 +25,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import orjson
-from tortoise.exceptions import IntegrityError
 
 from docat.resources import Resources
 from models import Document, JobStatus, Webhook, WebhookDelivery, WebhookEvent
@@ -82,24 +81,22 @@ async def record_deliveries(document_id: uuid.UUID, run: int) -> list[WebhookDel
     wanted = [hook for hook in hooks if event.value in (hook.events or [])]
     if not wanted:
         return []
+    # Already recorded for this run (its end replayed): not again. Checked first rather than
+    # caught, since a failed INSERT would abort the caller's PostgreSQL transaction.
+    done = set(
+        await WebhookDelivery.filter(document_id=document.id, run=run, event=event).values_list(
+            "webhook_id", flat=True
+        )
+    )
     now = datetime.now(UTC)
     body = delivery_body(event, document, now)
-    made: list[WebhookDelivery] = []
-    for hook in wanted:
-        try:
-            made.append(
-                await WebhookDelivery.create(
-                    webhook_id=hook.id,
-                    event=event,
-                    document_id=document.id,
-                    run=run,
-                    body=body,
-                    next_attempt_at=now,
-                )
-            )
-        except IntegrityError:
-            pass  # this run's end was recorded for this webhook already
-    return made
+    return [
+        await WebhookDelivery.create(
+            webhook_id=hook.id, event=event, document_id=document.id, run=run, body=body, next_attempt_at=now
+        )
+        for hook in wanted
+        if hook.id not in done
+    ]
 
 
 async def queue_deliveries(resources: Resources, deliveries: Sequence[WebhookDelivery]) -> None:
