@@ -241,8 +241,10 @@ class InProcessQueue:
         self._slots = asyncio.Semaphore(settings.worker_max_jobs)
         # One live task per document: its newest run.
         self._entries: dict[uuid.UUID, _Entry] = {}
-        # Small tasks (enqueue_task) by task id, while they wait or run.
+        # Small tasks (enqueue_task) by task id, while they wait or run; a burst of them (webhook
+        # deliveries after an outage) runs a bounded number at once, beside the jobs' slots.
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._task_slots = asyncio.Semaphore(settings.worker_max_jobs * 4)
         self._closed = False
 
     def start(self, ctx: dict[str, Any]) -> None:
@@ -346,7 +348,8 @@ class InProcessQueue:
             await asyncio.sleep(delay)
         assert self._ctx is not None
         try:
-            await _task_functions()[function]({**self._ctx, "job_try": 1, "job_id": task_id}, *args)
+            async with self._task_slots:
+                await _task_functions()[function]({**self._ctx, "job_try": 1, "job_id": task_id}, *args)
         except Exception:
             # Tasks keep their own state in the database; a sweep tries again.
             logger.exception("task %s crashed", task_id)

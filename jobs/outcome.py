@@ -143,7 +143,7 @@ async def end_run(
             return False
         await ProcessingLog.create(document_id=document.id, level=level, stage=end.stage, message=message)
         # In the same transaction: a terminal run always has its webhook deliveries.
-        deliveries = await record_deliveries(document.id, run)
+        deliveries = await record_deliveries(document.id, document.owner_id, run)
 
     publisher = publisher or ProgressPublisher(resources.bus, document.id, document.owner_id, run=run)
     await publisher.progress(

@@ -1,6 +1,6 @@
 """Webhook deliveries of a finished run: written with the run's end, sent by the queue.
 
-    deliveries = await record_deliveries(document_id, run)   # inside end_run's transaction
+    deliveries = await record_deliveries(document_id, owner_id, run)   # inside end_run's transaction
     await queue_deliveries(resources, deliveries)            # after it commits
 
 `record_deliveries` writes one WebhookDelivery per active webhook of the
@@ -25,7 +25,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import orjson
-from tortoise.exceptions import IntegrityError
 
 from docat.resources import Resources
 from models import Document, JobStatus, Webhook, WebhookDelivery, WebhookEvent
@@ -72,34 +71,35 @@ def delivery_body(event: WebhookEvent, document: Document, at: datetime) -> str:
     return orjson.dumps(payload).decode()
 
 
-async def record_deliveries(document_id: uuid.UUID, run: int) -> list[WebhookDelivery]:
+async def record_deliveries(document_id: uuid.UUID, owner_id: uuid.UUID, run: int) -> list[WebhookDelivery]:
     """Deliveries of the run's terminal status to every webhook that wants it (none is fine)."""
+    # The owner's webhooks first: most owners have none, and then this is the only query.
+    hooks = await Webhook.filter(owner_id=owner_id, active=True)
+    if not hooks:
+        return []
     document = await Document.get(id=document_id)
     if document.status not in (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED):
         return []
     event = WebhookEvent(document.status.value)
-    hooks = await Webhook.filter(owner_id=document.owner_id, active=True)
     wanted = [hook for hook in hooks if event.value in (hook.events or [])]
     if not wanted:
         return []
+    # Already recorded for this run (its end replayed): not again. Checked first rather than
+    # caught, since a failed INSERT would abort the caller's PostgreSQL transaction.
+    done = set(
+        await WebhookDelivery.filter(document_id=document.id, run=run, event=event).values_list(
+            "webhook_id", flat=True
+        )
+    )
     now = datetime.now(UTC)
     body = delivery_body(event, document, now)
-    made: list[WebhookDelivery] = []
-    for hook in wanted:
-        try:
-            made.append(
-                await WebhookDelivery.create(
-                    webhook_id=hook.id,
-                    event=event,
-                    document_id=document.id,
-                    run=run,
-                    body=body,
-                    next_attempt_at=now,
-                )
-            )
-        except IntegrityError:
-            pass  # this run's end was recorded for this webhook already
-    return made
+    return [
+        await WebhookDelivery.create(
+            webhook_id=hook.id, event=event, document_id=document.id, run=run, body=body, next_attempt_at=now
+        )
+        for hook in wanted
+        if hook.id not in done
+    ]
 
 
 async def queue_deliveries(resources: Resources, deliveries: Sequence[WebhookDelivery]) -> None:

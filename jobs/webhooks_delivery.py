@@ -104,7 +104,11 @@ def _client(resources: Resources) -> httpx.AsyncClient:
     client = resources.extras.get(_CLIENT)
     if client is None:
         # trust_env=False: no proxy from the environment may carry the request elsewhere.
-        client = httpx.AsyncClient(trust_env=False, follow_redirects=False)
+        # No kept-alive connections: the pool is keyed by address, and two webhook hosts on one
+        # address must not share a connection opened for the other's name (Host, TLS).
+        client = httpx.AsyncClient(
+            trust_env=False, follow_redirects=False, limits=httpx.Limits(max_keepalive_connections=0)
+        )
         resources.extras[_CLIENT] = client
         resources.close_with(client.aclose)
     assert isinstance(client, httpx.AsyncClient)
@@ -150,7 +154,9 @@ async def deliver_webhook(ctx: dict[str, Any], delivery_id: str) -> None:
     key = uuid.UUID(delivery_id)
     if not await _claim(settings, key, datetime.now(UTC)):
         return
-    delivery = await WebhookDelivery.get(id=key)
+    delivery = await WebhookDelivery.get_or_none(id=key)
+    if delivery is None:
+        return  # its webhook was deleted meanwhile
     webhook = await Webhook.get_or_none(id=delivery.webhook_id)
     if webhook is None or not webhook.active:
         await _give_up(delivery, "the webhook was turned off")

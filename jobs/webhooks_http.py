@@ -36,6 +36,8 @@ from urllib.parse import SplitResult, urlsplit, urlunsplit
 import httpx
 
 MAX_RESPONSE_BYTES = 4096
+# A resolver that hangs must not hold a createWebhook request or a delivery for long.
+RESOLVE_SECONDS = 5.0
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
@@ -98,7 +100,10 @@ async def _resolve(host: str, port: int) -> list[IPAddress]:
         pass
     loop = asyncio.get_running_loop()
     try:
-        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        async with asyncio.timeout(RESOLVE_SECONDS):
+            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except TimeoutError as exc:
+        raise Unresolvable(f"{host} did not resolve within {RESOLVE_SECONDS:g} s") from exc
     except OSError as exc:
         raise Unresolvable(f"{host} does not resolve: {exc.strerror or exc}") from exc
     addresses: list[IPAddress] = []

@@ -15,7 +15,8 @@ them over the next interval with a random delay each, and a delivery that
 fails again gets its own jittered backoff.
 
 Each pass also samples the number of PENDING deliveries into the
-`docat_webhook_queue_depth` gauge.
+`docat_webhook_queue_depth` gauge, and drops finished deliveries older than
+HISTORY_DAYS.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ from models import DeliveryStatus, WebhookDelivery
 logger = logging.getLogger(__name__)
 
 BATCH = 200
+# Finished deliveries (and their attempts) are kept this long for webhookDeliveries.
+HISTORY_DAYS = 30
 
 
 async def sweep_webhooks(resources: Resources, *, now: datetime | None = None) -> int:
@@ -54,16 +57,28 @@ async def sweep_webhooks(resources: Resources, *, now: datetime | None = None) -
         )
         .order_by("next_attempt_at")
         .limit(BATCH)
-        .values_list("id", "attempts")
+        .values_list("id", "attempts", "next_attempt_at")
     )
     suffix = f":sweep{int(time.time())}"
-    for delivery_id, attempts in rows:
+    queued = 0
+    for delivery_id, attempts, due in rows:
         delay = random.uniform(0, settings.webhook_sweep_seconds)
-        await queue_attempt(resources, delivery_id, attempts, delay=delay, suffix=suffix)
+        # Due again when its task will run: a later pass leaves it alone unless that task is
+        # lost too, and of two workers sweeping at once only the one that moved it queues it.
+        moved = await WebhookDelivery.filter(
+            id=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at=due
+        ).update(next_attempt_at=moment + timedelta(seconds=delay))
+        if moved:
+            await queue_attempt(resources, delivery_id, attempts, delay=delay, suffix=suffix)
+            queued += 1
+    await WebhookDelivery.filter(
+        status__in=(DeliveryStatus.DELIVERED, DeliveryStatus.FAILED),
+        finished_at__lt=moment - timedelta(days=HISTORY_DAYS),
+    ).delete()
     metrics.set_webhook_queue_depth(await WebhookDelivery.filter(status=DeliveryStatus.PENDING).count())
-    if rows:
-        logger.info("webhook sweep queued %d due deliveries", len(rows))
-    return len(rows)
+    if queued:
+        logger.info("webhook sweep queued %d due deliveries", queued)
+    return queued
 
 
 async def _sweep_forever(resources: Resources) -> None:

@@ -142,6 +142,6 @@ async def reuse_result(resources: Resources, source: Document, doc: Document) ->
     )
     await publish_state(resources, doc, "result reused from an identical earlier upload")
     # A reused result is a finished job too: the owner's webhooks hear of it.
-    await queue_deliveries(resources, await record_deliveries(doc.id, doc.run))
+    await queue_deliveries(resources, await record_deliveries(doc.id, doc.owner_id, doc.run))
     metrics.record_document_processed("completed")
     return True

@@ -26,7 +26,8 @@ from jobs.pdf.tokens import TOKENIZER
 from models import Document, JobStatus
 
 DEFAULT_MAX_TOKENS = 512
-CACHE_ENTRIES = 128
+# Chunk lists of whole documents: a bounded number of them.
+CACHE_ENTRIES = 64
 _CACHE = "chunk-cache"
 ChunkKey = tuple[uuid.UUID, int, int, int]
 
@@ -82,10 +83,14 @@ class ChunkCache:
             self._results.popitem(last=False)
         try:
             result = await _compute(info, doc, max_tokens, overlap)
-        except BaseException as exc:
+        except asyncio.CancelledError:
+            self._results.pop(key, None)
+            future.cancel()
+            raise
+        except Exception as exc:
             self._results.pop(key, None)
             future.set_exception(exc)
-            future.exception()  # retrieved: nobody else may be waiting
+            future.exception()  # marked retrieved: nobody else may be waiting
             raise
         if result is None:
             self._results.pop(key, None)  # no content yet: nothing to remember

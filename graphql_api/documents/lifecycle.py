@@ -186,7 +186,7 @@ async def cancel_document(resources: Resources, doc: Document) -> Document:
         doc = await Document.get(id=doc.id)
         await publish_state(resources, doc, "cancelled")
         # Ended before any job ran it: its webhooks hear of it here.
-        await queue_deliveries(resources, await record_deliveries(doc.id, doc.run))
+        await queue_deliveries(resources, await record_deliveries(doc.id, doc.owner_id, doc.run))
         metrics.record_document_processed("cancelled")
     else:
         # It started (or ended) meanwhile: ask the job to stop; it settles what it used.

@@ -270,7 +270,12 @@ def _sections(content: ExtractedContent) -> list[_Section]:
 
 
 def _pieces(section: _Section, limit: int) -> list[_Piece]:
-    pieces = list(section.opening)
+    # Heading lines too are cut to the limit (a paragraph mistaken for a heading can be long).
+    pieces = [
+        _Piece(part, line.pages, line.block_type)
+        for line in section.opening
+        for part in _split_long(line.text, limit)
+    ]
     # A long first paragraph leaves room for the heading lines, so they share its first chunk.
     opening = count_tokens(_SEPARATOR.join(p.text for p in pieces) + _SEPARATOR) if pieces else 0
     first_limit = limit - opening if 0 < opening <= limit // 2 else None

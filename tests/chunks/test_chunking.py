@@ -94,10 +94,11 @@ def test_heading_paths_follow_the_sections(report: ExtractedContent) -> None:
     assert path_of(generate.TABLE_CAPTION) == [title, "Results"]
     assert path_of(generate.FIGURE_CAPTION) == [title, "Results", "Figures"]
     assert path_of("Conclusion") == [title, "Conclusion"]
-    # A chunk never mixes two sections: its text holds at most its own section's heading.
+    # A chunk never mixes two sections: every heading line in its text is on its own path.
+    titles = {title} | {h for h, _ in generate.HEADINGS}
     for chunk in chunks:
-        others = [h for h, _ in generate.HEADINGS if h not in chunk.headings]
-        assert not any(f"\n\n{h}\n\n" in f"\n\n{chunk.text}\n\n" for h in others), chunk
+        lines_that_are_headings = {line for line in chunk.text.split("\n\n") if line in titles}
+        assert lines_that_are_headings <= set(chunk.headings), chunk
     # The report's running header and page numbers are not content.
     assert not any(generate.HEADER in c.text for c in chunks)
 
@@ -188,6 +189,15 @@ def test_overlap_repeats_the_end_of_the_previous_chunk_of_the_same_section() -> 
         assert before.text.endswith(tail) and 0 < count_tokens(tail) <= 8
 
 
+def test_a_heading_longer_than_a_chunk_is_cut_too() -> None:
+    long_heading = " ".join(generate.words(5, 120))
+    content = content_of(block("HEADING", long_heading, level=1), block("PARAGRAPH", "Body."))
+    chunks = chunk_content(content, max_tokens=32)
+    assert len(chunks) > 2 and all(c.token_count <= 32 for c in chunks)
+    assert all(c.headings == [long_heading] for c in chunks)
+    assert_covers_in_order(chunks, content)
+
+
 def test_cjk_text_without_spaces_is_cut_within_the_limit() -> None:
     text = "这是一个很长的句子没有任何标点符号" * 40
     chunks = chunk_content(content_of(block("PARAGRAPH", text)), max_tokens=32)
@@ -266,3 +276,43 @@ def test_cli_prints_chunks(tmp_path: Path) -> None:
         check=False,
     )
     assert bad.returncode != 0 and "BAD_USER_INPUT" in bad.stderr
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_documents_keep_every_rule(seed: int) -> None:
+    """Generated documents of every block kind: limits held, every word once and in order."""
+    import random
+
+    rng = random.Random(seed)
+    blocks = [block("TITLE", "Random " + str(seed))]
+    tables = 0
+    for page in range(1, 4):
+        blocks.append(block("HEADER", "running header", page=page))
+        for _ in range(rng.randint(3, 8)):
+            kind = rng.choice(
+                ["HEADING", "PARAGRAPH", "PARAGRAPH", "LIST_ITEM", "LIST_ITEM", "TABLE", "CAPTION"]
+            )
+            words = generate.words(rng.randint(0, 10**6), rng.randint(1, 160))
+            if kind == "HEADING":
+                blocks.append(block(kind, " ".join(words[:4]).title(), page=page, level=rng.randint(1, 3)))
+            elif kind == "TABLE":
+                rows = [
+                    [f"r{n}", " ".join(generate.words(n + seed, rng.randint(1, 6)))]
+                    for n in range(rng.randint(1, 40))
+                ]
+                blocks.append(
+                    block(kind, "", page=page, table=TableData(headers=["Key", "Value"], rows=rows))
+                )
+                tables += 1
+            else:
+                text = ". ".join(" ".join(words[i : i + 9]) for i in range(0, len(words), 9)) + "."
+                blocks.append(block(kind, text, page=page))
+        blocks.append(block("FOOTER", str(page), page=page))
+    content = content_of(*blocks)
+    for max_tokens in (16, 40, 128, 600):
+        chunks = chunk_content(content, max_tokens=max_tokens)
+        assert all(c.token_count <= max_tokens for c in chunks)
+        assert all(c.pages and c.page == c.pages[0] for c in chunks)
+        assert not any("running header" in c.text for c in chunks)
+        headers = sum(c.text.count("| Key | Value |") for c in chunks)
+        assert_covers_in_order(chunks, content, repeated=2 * (headers - tables))

@@ -31,6 +31,8 @@ class Receiver:
         self.requests: list[Received] = []
         self.redirect_to: str | None = None
         self.retry_after: str | None = None
+        # Bytes of the answer's body (a receiver that talks too much).
+        self.body_size: int | None = None
         # While set, requests wait (never answered) until it is cleared or the server stops.
         self.hold = threading.Event()
         self.arrived = threading.Event()
@@ -63,6 +65,8 @@ class Receiver:
                 if receiver.redirect_to and 300 <= code < 400:
                     self.send_header("Location", receiver.redirect_to)
                 payload = b"ok" if code < 300 else b"nope"
+                if receiver.body_size is not None:
+                    payload = b"x" * receiver.body_size
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import pytest
 from prometheus_client import REGISTRY
 from standardwebhooks import Webhook as Verifier
 
@@ -202,3 +204,43 @@ async def test_a_reused_result_and_a_cancel_before_start_are_delivered_too(
         assert sorted(str(d["event"]) for d in found) == ["CANCELLED", "COMPLETED", "COMPLETED"]
         events = sorted(Verifier(hook["secret"]).verify(r.body, r.headers)["type"] for r in receiver.requests)
         assert events == ["document.cancelled", "document.completed", "document.completed"]
+
+
+async def test_retry_after_is_honoured_and_a_timeout_is_retried(
+    gql: GraphQLClient, user_token: str, webhook_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(webhook_settings, "webhook_timeout_seconds", 1.0)
+    with Receiver(answers=[429, 200, 200]) as receiver:
+        receiver.retry_after = "3"
+        hook = await create_webhook(gql, user_token, receiver.url)
+        await upload(gql, user_token)
+
+        async def delivered() -> list[dict[str, object]] | None:
+            found = await deliveries(gql, user_token, hook["id"])
+            return found if found and found[0]["status"] == "DELIVERED" else None
+
+        [delivery] = await eventually(delivered)
+        attempts: list[dict[str, Any]] = delivery["attempts"]  # type: ignore[assignment]
+        assert [a["statusCode"] for a in attempts] == [429, 200]
+        waited = datetime.fromisoformat(attempts[1]["at"]) - datetime.fromisoformat(attempts[0]["at"])
+        assert waited >= timedelta(seconds=2.9)  # Retry-After: 3, not the 0.5 s backoff
+
+        # Now a receiver that does not answer in time: a timeout, then the retry gets through.
+        receiver.hold.set()
+        await upload(gql, user_token)
+
+        async def timed_out() -> bool | None:
+            rows = await delivery_rows(hook["id"])
+            return True if len(rows) == 2 and rows[1].attempts >= 1 else None
+
+        await eventually(timed_out)
+        receiver.hold.clear()
+
+        async def both_delivered() -> list[dict[str, object]] | None:
+            found = await deliveries(gql, user_token, hook["id"])
+            return found if len(found) == 2 and all(d["status"] == "DELIVERED" for d in found) else None
+
+        newest = (await eventually(both_delivered))[0]
+        attempts = newest["attempts"]  # type: ignore[assignment]
+        assert attempts[0]["statusCode"] is None and "timed out after 1 s" in attempts[0]["error"]
+        assert attempts[-1]["statusCode"] == 200

@@ -244,3 +244,42 @@ def test_signatures_are_standard_webhooks() -> None:
     secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
     headers = signed_headers(secret, "msg_1", '{"a":1}')
     assert Verifier(secret).verify('{"a":1}', headers) == {"a": 1}
+
+
+async def test_the_request_goes_to_the_checked_address_and_reads_little(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """DNS rebinding: the name answers a "public" address for the check and an internal one
+    afterwards. The request still goes to the checked address (no second lookup); the name
+    travels as the Host header; at most MAX_RESPONSE_BYTES of the answer are read."""
+    import asyncio
+    import socket
+
+    import httpx
+
+    from jobs import webhooks_http
+
+    calls: list[str] = []
+
+    async def rebinding(self: object, host: str, port: int, **kwargs: object) -> list[tuple[object, ...]]:
+        calls.append(host)
+        address = "127.0.0.1" if len(calls) == 1 else "169.254.169.254"
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(asyncio.BaseEventLoop, "getaddrinfo", rebinding)
+    # For this test 127.0.0.1 counts as public (the receiver must live somewhere).
+    monkeypatch.setattr(webhooks_http, "is_public", lambda address: str(address) == "127.0.0.1")
+    with Receiver() as receiver:
+        receiver.body_size = 1_000_000
+        target = await resolve_target(f"http://hooks.example.test:{receiver.port}/hook", allow_private=False)
+        assert str(target.address) == "127.0.0.1"
+        with pytest.raises(RefusedTarget, match=r"169\.254\.169\.254"):  # a second check would refuse
+            await resolve_target(f"http://hooks.example.test:{receiver.port}/hook", allow_private=False)
+        async with httpx.AsyncClient(trust_env=False) as client:
+            answer = await webhooks_http.post_webhook(client, target, b"{}", {}, time_limit=10)
+    assert answer.status_code == 200 and answer.error is None
+    assert len(answer.excerpt) == webhooks_http.MAX_RESPONSE_BYTES
+    assert calls == ["hooks.example.test", "hooks.example.test"]  # the POST looked nothing up
+    [request] = receiver.requests
+    assert request.headers["host"] == f"hooks.example.test:{receiver.port}"
+    assert request.headers["content-type"] == "application/json"
