@@ -439,7 +439,7 @@ class DocumentType(Node):
     async def logs(
         self,
         info: Info,
-        first: Annotated[int | None, first_argument(50)] = None,
+        first: Annotated[int | None, first_argument(50)] = 50,
         after: Annotated[str | None, AFTER_ARGUMENT] = None,
         last: Annotated[int | None, LAST_ARGUMENT] = None,
         before: Annotated[str | None, BEFORE_ARGUMENT] = None,
