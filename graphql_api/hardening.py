@@ -19,9 +19,9 @@ In the order an operation meets them:
    the spec's rules, in a thread for documents over THREAD_SELECTIONS;
 4. before execution: the query cost (below) at most MAX_COST.
 
-Cost: every selected field costs 1 times the product of the `first` of the
-connections it is nested in (the variables' values, else the argument's
-default). `documents(first: 100) { edges { node { logs(first: 100) { ... } } } }`
+Cost: every selected field costs 1 times the product of the `first` (or the
+`last`, when given) of the connections it is nested in (the variables' values,
+else the argument's default). `documents(first: 100) { edges { node { logs(first: 100) { ... } } } }`
 asks for up to 10,000 log rows and is priced so.
 
 The rule classes are made once at import: the validation cache is keyed by
@@ -193,10 +193,20 @@ class RequestBudget(SchemaExtension):
 
 
 def _first_argument(field: FieldNode, field_def: Any, variables: dict[str, Any]) -> int | None:
-    """The `first` this field will run with, or None if it has no such argument."""
+    """The `first` this field will run with, or None if it has no such argument.
+
+    A `last` given (backward paging, graphql_api.relay) replaces `first` and is priced instead.
+    """
     argument = field_def.args.get("first") if field_def is not None else None
     if argument is None:
         return None
+    nodes = {node.name.value: node for node in field.arguments or ()}
+    last = nodes.get("last")
+    if last is not None and "last" in field_def.args:
+        if isinstance(last.value, IntValueNode):
+            return max(0, int(last.value.value))
+        if isinstance(last.value, VariableNode) and isinstance(variables.get(last.value.name.value), int):
+            return max(0, variables[last.value.name.value])
     for node in field.arguments or ():
         if node.name.value != "first":
             continue

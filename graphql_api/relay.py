@@ -39,17 +39,16 @@ BEFORE_ARGUMENT = strawberry.argument(
 LAST_ARGUMENT = strawberry.argument(
     description=(
         f"Page size counted from the oldest end of the range (backward paging), 0..{MAX_PAGE_SIZE}; "
-        "not together with `first`."
+        "given, it replaces `first`."
     )
 )
 
 
 def first_argument(default: int) -> Any:
-    """`first`: null (not `default`) in the schema, so `last` alone is not read as both."""
     return strawberry.argument(
         description=(
-            f"Page size counted from the newest end of the range, 0..{MAX_PAGE_SIZE}; "
-            f"{default} when neither `first` nor `last` is given."
+            f"Page size counted from the newest end of the range, 0..{MAX_PAGE_SIZE} "
+            f"(null: {default}); ignored when `last` is given."
         )
     )
 
@@ -227,13 +226,12 @@ async def paginate(
 ) -> Connection[T]:
     """Newest first, keyset by (time_field, key_field) descending.
 
-    `first` takes the newest rows of the range (older than `after`, newer than `before`), `last`
-    the oldest ones; either way the page is one range query ordered by the index, edges newest
-    first. totalCount costs a COUNT query only when the client selects it (and not even then on
-    a page that holds every row).
+    `first` takes the newest rows of the range (older than `after`, newer than `before`),
+    `last` (which replaces `first`) the oldest ones; either way the page is one range query
+    ordered by the index, edges newest first. totalCount costs a COUNT query only when the
+    client selects it (and not even then on a page that holds every row).
     """
-    if first is not None and last is not None:
-        raise BadUserInput("pass either `first` or `last`, not both")
+    # `first` has a default in the schema, so a client asking for `last` gets it too: `last` wins.
     backward = last is not None
     size = check_page_size(last, name="last") if backward else check_page_size(first, default=default_size)
     page_query = query

@@ -71,7 +71,7 @@ class DocumentQueries:
     async def documents(
         self,
         info: Info,
-        first: Annotated[int | None, first_argument(20)] = None,
+        first: Annotated[int | None, first_argument(20)] = 20,
         after: Annotated[str | None, AFTER_ARGUMENT] = None,
         status: Annotated[
             JobStatusEnum | None, strawberry.argument(description="Only documents in this status.")

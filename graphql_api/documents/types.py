@@ -130,7 +130,7 @@ described_enum(
         "PARAGRAPH": "Running text.",
         "LIST_ITEM": "One item of a bulleted or numbered list.",
         "TABLE": "A table; its cells are in `table`.",
-        "IMAGE": "A picture; `text` holds any text found in it.",
+        "IMAGE": "A picture: its place (`bbox`) only; `text` is empty.",
         "CAPTION": "The caption of a figure or table.",
         "FORMULA": "A mathematical formula, as text.",
         "HEADER": "A running page header.",
@@ -239,14 +239,18 @@ class TableData:
 
 @strawberry.type(description="One block of extracted content: a heading, a paragraph, a table...")
 class ContentBlock:
-    page: int = strawberry.field(description="1-based")
+    page: int = strawberry.field(description="The page it is on, 1-based.")
     type: BlockType = strawberry.field(description="What kind of block this is.")
-    level: int | None = strawberry.field(description="Heading level 1..6")
+    level: int | None = strawberry.field(
+        description="Heading level 1..6 (1 the highest) for HEADING blocks; else null."
+    )
     text: str = strawberry.field(description="The block's text (a table's cells joined; see `table`).")
     translated_text: str | None = strawberry.field(
         description="`text` translated; null without a translation."
     )
-    bbox: list[float] = strawberry.field(description="x0, y0, x1, y1 in PDF points")
+    bbox: list[float] = strawberry.field(
+        description="Where it is on the page: x0, y0, x1, y1 in PDF points (1/72 inch), origin top left."
+    )
     table: TableData | None = strawberry.field(description="The cells, for TABLE blocks; else null.")
 
     @classmethod
@@ -266,7 +270,9 @@ class ContentBlock:
 class ContentMetadata:
     word_count: int = strawberry.field(description="Words in the extracted text.")
     extraction_ms: int = strawberry.field(description="Time spent extracting, in milliseconds.")
-    confidence: float = strawberry.field(description="0..1")
+    confidence: float = strawberry.field(
+        description="0..1: 1 for a text layer, the mean OCR word confidence for OCR'd pages."
+    )
     source_language: str | None = strawberry.field(
         description="The document's language as detected (BCP 47), when known."
     )
@@ -455,7 +461,7 @@ class DocumentType(Node):
     async def logs(
         self,
         info: Info,
-        first: Annotated[int | None, first_argument(50)] = None,
+        first: Annotated[int | None, first_argument(50)] = 50,
         after: Annotated[str | None, AFTER_ARGUMENT] = None,
         last: Annotated[int | None, LAST_ARGUMENT] = None,
         before: Annotated[str | None, BEFORE_ARGUMENT] = None,

@@ -58,7 +58,7 @@ class LogQueries:
         level: Annotated[
             LogLevelEnum | None, strawberry.argument(description="Only lines of exactly this level.")
         ] = None,
-        first: Annotated[int | None, first_argument(50)] = None,
+        first: Annotated[int | None, first_argument(50)] = 50,
         after: Annotated[str | None, AFTER_ARGUMENT] = None,
         last: Annotated[int | None, LAST_ARGUMENT] = None,
         before: Annotated[str | None, BEFORE_ARGUMENT] = None,
@@ -87,7 +87,7 @@ class LogQueries:
     async def credit_logs(
         self,
         info: Info,
-        first: Annotated[int | None, first_argument(50)] = None,
+        first: Annotated[int | None, first_argument(50)] = 50,
         after: Annotated[str | None, AFTER_ARGUMENT] = None,
         last: Annotated[int | None, LAST_ARGUMENT] = None,
         before: Annotated[str | None, BEFORE_ARGUMENT] = None,

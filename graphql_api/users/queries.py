@@ -36,7 +36,7 @@ class UserQueries:
             str | None,
             strawberry.argument(description="Only users whose email or name contains this text (any case)."),
         ] = None,
-        first: Annotated[int | None, first_argument(20)] = None,
+        first: Annotated[int | None, first_argument(20)] = 20,
         after: Annotated[str | None, AFTER_ARGUMENT] = None,
         last: Annotated[int | None, LAST_ARGUMENT] = None,
         before: Annotated[str | None, BEFORE_ARGUMENT] = None,

@@ -98,7 +98,7 @@ class UserType(Node):
     async def documents(
         self,
         info: Info,
-        first: Annotated[int | None, first_argument(20)] = None,
+        first: Annotated[int | None, first_argument(20)] = 20,
         after: Annotated[str | None, AFTER_ARGUMENT] = None,
         status: Annotated[
             Annotated[JobStatusEnum, strawberry.lazy("graphql_api.documents.types")] | None,

@@ -90,11 +90,27 @@ async def test_last_and_before_on_other_connections(gql: GraphQLClient, user: Us
     assert newest["pageInfo"] == {"hasNextPage": False, "hasPreviousPage": True}
 
 
+async def test_last_replaces_first(gql: GraphQLClient, user: User, user_token: str) -> None:
+    """`first` has a default, so every `last` query carries one: `last` wins, given or not."""
+    newest_first = await make_documents(user)
+    assert names(await page(gql, user_token, first=5, last=2)) == newest_first[-2:]
+
+
 async def test_bad_paging_arguments_are_bad_user_input(gql: GraphQLClient, user_token: str) -> None:
-    for variables in ({"first": 2, "last": 2}, {"last": -1}, {"last": 101}, {"last": 1, "before": "nope"}):
+    for variables in ({"last": -1}, {"last": 101}, {"last": 1, "before": "nope"}, {"before": "nope"}):
         result = await gql.execute(DOCUMENTS, variables, token=user_token)
         assert result.codes == ["BAD_USER_INPUT"], variables
         assert result.data is None
+
+
+async def test_backward_pages_are_priced_like_forward_ones(gql: GraphQLClient, user_token: str) -> None:
+    query = """
+    query Expensive($n: Int) {
+      documents(last: $n) { edges { node { logs(last: $n) { edges { node { message at level } } } } } }
+    }"""
+    refused = await gql.execute(query, {"n": 100}, token=user_token)
+    assert refused.codes == ["BAD_USER_INPUT"] and "exceeds the limit" in refused.errors[0]["message"]
+    assert (await gql.execute(query, {"n": 5}, token=user_token)).ok() == {"documents": {"edges": []}}
 
 
 async def test_nodes_resolves_many_ids_in_order_with_null_for_the_invisible(
