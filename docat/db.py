@@ -44,6 +44,8 @@ class LeanResetConnection(asyncpg.Connection):  # type: ignore[misc]
 
 # Seconds to open a PostgreSQL connection before the request gives up (SERVICE_UNAVAILABLE).
 CONNECT_TIMEOUT_SECONDS = 5
+
+
 def create_owner_only_sqlite(url: str) -> None:
     """The SQLite file and its folder, created readable by the service's user only (0600/0700).
 

@@ -60,6 +60,10 @@ described_enum(
         "RENDERING": "Writing the translated and bilingual PDFs (only with `translateTo`).",
         "FINALIZING": "Saving the results and settling credits.",
         "DONE": "Finished, whatever the outcome (see the status).",
+        "RECOVERING": (
+            "Queued again after its worker died; the next attempt (`JobProgress.attempt`) "
+            "resumes after the pages already saved."
+        ),
     },
 )
 JobStatusEnum = JobStatusModel

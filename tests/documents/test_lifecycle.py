@@ -10,7 +10,6 @@ from typing import Any
 from docat.events import Subscription, job_channel
 from docat.resources import Resources
 from models import CreditLog, Document, DocumentPage, JobStatus, ProcessingLog, User
-from tests.fixtures.corpus import ENCRYPTED_PASSWORD
 from tests.documents.conftest import (
     DOCUMENT_FIELDS,
     RecordingQueue,
@@ -18,6 +17,7 @@ from tests.documents.conftest import (
     text_pdf,
     uploaded,
 )
+from tests.fixtures.corpus import ENCRYPTED_PASSWORD
 from tests.fixtures.graphql_client import GraphQLClient
 
 CANCEL = f"mutation($id: ID!) {{ cancelDocument(id: $id) {{ {DOCUMENT_FIELDS} }} }}"

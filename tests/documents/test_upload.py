@@ -11,7 +11,6 @@ from docat.storage import document_key
 from graphql_api.documents.upload import display_filename
 from graphql_api.relay import from_global_id
 from models import Document, ProcessingLog, User
-from tests.fixtures.corpus import ENCRYPTED_PASSWORD
 from tests.documents.conftest import (
     RecordingQueue,
     mixed_pdf,
@@ -20,6 +19,7 @@ from tests.documents.conftest import (
     text_pdf,
     upload,
 )
+from tests.fixtures.corpus import ENCRYPTED_PASSWORD
 from tests.fixtures.graphql_client import GraphQLClient
 
 
