@@ -19,9 +19,9 @@ import pytest
 from jobs.pdf.content import ContentBlock, ExtractedContent
 from jobs.pdf.options import ExtractOptions
 from jobs.pdf.pipeline import run_pipeline
-from tests.pdf.conftest import CORPUS
+from tests.fixtures.corpus import CORPUS, ENCRYPTED_PASSWORD, ENCRYPTED_PDF
 
-PASSWORDS = {"libreoffice-writer-password.pdf": "openpassword"}
+PASSWORDS = {ENCRYPTED_PDF.name: ENCRYPTED_PASSWORD}
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _WORD = re.compile(r"\w+")
 MIN_RECALL = 0.9
