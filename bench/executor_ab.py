@@ -31,12 +31,13 @@ from typing import Any
 from starlette.requests import Request
 
 from bench.seed import seed
-from docat.resources import Resources, open_resources
+from docat.resources import Resources
 from docat.settings import Settings, load_settings
 from graphql_api.context import Context
 from graphql_api.execution import ExecutionContext
 from graphql_api.relay import to_global_id
 from graphql_api.schema import build_schema
+from jobs.host import open_host
 from jobs.progress import ProgressPublisher
 from models import Document, User
 
@@ -89,7 +90,7 @@ async def _delivery_cpu(schema: Any, resources: Resources, viewer: User, doc: Do
 
 @asynccontextmanager
 async def _opened(settings: Settings) -> AsyncIterator[tuple[Resources, User, Document]]:
-    async with open_resources(settings, migrate=False, run_jobs=False) as resources:
+    async with open_host(settings, migrate=False, run_jobs=False) as resources:
         viewer = await User.get(email="bench-admin@example.com")
         doc = await Document.filter(owner=viewer).first()
         assert doc is not None

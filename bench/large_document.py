@@ -37,10 +37,10 @@ from bench.corpus import cached, text_pdf
 from bench.procs import descendants, peak_rss_mb, rss_mb
 from docat.accounts import create_user
 from docat.events import is_terminal, job_channel
-from docat.resources import open_resources
 from docat.settings import load_settings
 from docat.storage import document_key
 from jobs.documents import process_document
+from jobs.host import open_host
 from models import Document, Tier
 
 SAMPLE_SECONDS = 0.02
@@ -86,7 +86,7 @@ async def measure(pdf: Path, *, processes: int, data_dir: Path, database_url: st
         secret_key=secrets.token_urlsafe(32),
         pdf_processes=processes,
     )
-    async with open_resources(settings, migrate=True, run_jobs=False) as resources:
+    async with open_host(settings, migrate=True, run_jobs=False) as resources:
         user = await create_user(f"bench-{uuid.uuid4().hex[:8]}@example.com", "bench-password", tier=Tier.PRO)
         data = await asyncio.to_thread(pdf.read_bytes)
         doc = await Document.create(

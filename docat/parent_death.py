@@ -1,6 +1,6 @@
 """Tie a helper process's life to the process that owns it: when the owner dies, so does it.
 
-    die_with(owner_pid)          # first thing in a PDF pool process (docat/process_pool.py)
+    die_with(owner_pid)          # first thing in a PDF pool process (jobs/process_pool.py)
 
 A `docat worker` killed with SIGKILL runs no cleanup, and its PDF pool
 processes used to be re-parented to PID 1 and go on (one kept OCRing the dead

@@ -1,13 +1,15 @@
-"""The job queue: one job function, two runners.
+"""The job queue: the job functions, two runners.
 
     queue = await open_queue(settings)       # ArqQueue when REDIS_URL is set, else InProcessQueue
     await queue.enqueue(doc.id, doc.run, password=options.password)
     await queue.cancel(doc.id)               # best effort; the job also polls Document.cancel_requested
     await queue.close()
 
-Both run `jobs.documents.process_document(ctx, document_id, run, password_token)`
+Both run the functions jobs/host.py names (JOB_FUNCTION is
+`jobs.documents.process_document(ctx, document_id, run, password_token)`)
 with `ctx["resources"]` a Resources and `ctx["job_try"]` the delivery count, and
-both honour `arq.Retry` (transient errors: run again later, same run).
+both honour `arq.Retry` (transient errors: run again later, same run). This
+module knows them by name only: docat/ imports nothing from jobs/.
 
 - `ArqQueue` only enqueues: `docat worker` processes (jobs/worker.py) run the
   jobs. The job id is "docat:<document>:<run>", so enqueueing a run twice is a
@@ -15,7 +17,8 @@ both honour `arq.Retry` (transient errors: run again later, same run).
   publishes on `wake_channel(queue)`, which wakes idle workers at once instead
   of at their next poll (jobs/wakeup.py).
 - `InProcessQueue` runs jobs as asyncio tasks of this process (embedded mode),
-  at most `worker_max_jobs` at once.
+  at most `worker_max_jobs` at once, once the job host has started it with the
+  functions (`jobs.host.open_host`).
 
 The PDF password never reaches a database or a log: it travels in the job's
 arguments Fernet-encrypted with a key derived from SECRET_KEY, and lives only
@@ -34,14 +37,14 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from redis.exceptions import RedisError
 
-from docat.security import encrypt_secret
+from docat.security import decrypt_secret, encrypt_secret
 from docat.settings import Settings
 
 if TYPE_CHECKING:
@@ -90,9 +93,17 @@ def wake_channel(queue_name: str) -> str:
 
 
 def password_token(settings: Settings, password: str | None) -> str | None:
+    """The PDF password as it travels in the job's arguments (see the module docstring)."""
     if not password:
         return None
     return encrypt_secret(settings.signing_key, password, purpose=PASSWORD_PURPOSE)
+
+
+def job_password(settings: Settings, token: str | None) -> str | None:
+    """The password back from `password_token`; a ValueError means another SECRET_KEY."""
+    if not token:
+        return None
+    return decrypt_secret(settings.signing_key, token, purpose=PASSWORD_PURPOSE)
 
 
 async def _mark_queued(document_id: uuid.UUID, run: int) -> None:
@@ -234,9 +245,9 @@ class _Entry:
 class InProcessQueue:
     """asyncio tasks in this process, at most `worker_max_jobs` running at once."""
 
-    def __init__(self, settings: Settings, job: Job | None = None) -> None:
+    def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._job = job
+        self._functions: Mapping[str, Job] = {}
         self._ctx: dict[str, Any] | None = None
         self._slots = asyncio.Semaphore(settings.worker_max_jobs)
         # One live task per document: its newest run.
@@ -247,8 +258,12 @@ class InProcessQueue:
         self._task_slots = asyncio.Semaphore(settings.worker_max_jobs * 4)
         self._closed = False
 
-    def start(self, ctx: dict[str, Any]) -> None:
-        """Jobs get `ctx` (with "resources"); nothing runs before this is called."""
+    def start(self, ctx: dict[str, Any], functions: Mapping[str, Job]) -> None:
+        """Run `functions` by name (JOB_FUNCTION the document job), each given `ctx` (with
+        "resources"); nothing runs before this is called."""
+        if JOB_FUNCTION not in functions:
+            raise ValueError(f"the in-process queue needs the {JOB_FUNCTION!r} function")
+        self._functions = dict(functions)
         self._ctx = ctx
 
     @property
@@ -283,7 +298,7 @@ class InProcessQueue:
     async def _run(self, document_id: uuid.UUID, run: int, token: str | None) -> None:
         from arq.worker import Retry
 
-        job = self._job or _default_job()
+        job = self._functions[JOB_FUNCTION]
         job_try = 1
         while True:
             async with self._slots:
@@ -349,7 +364,7 @@ class InProcessQueue:
         assert self._ctx is not None
         try:
             async with self._task_slots:
-                await _task_functions()[function]({**self._ctx, "job_try": 1, "job_id": task_id}, *args)
+                await self._functions[function]({**self._ctx, "job_try": 1, "job_id": task_id}, *args)
         except Exception:
             # Tasks keep their own state in the database; a sweep tries again.
             logger.exception("task %s crashed", task_id)
@@ -364,20 +379,6 @@ class InProcessQueue:
         if tasks:
             # Cancelled jobs put their run back to QUEUED; bounded so shutdown never hangs.
             await asyncio.wait(tasks, timeout=10)
-
-
-def _default_job() -> Job:
-    # Imported late: docat/ must not import jobs/ at module load (the API imports this module).
-    from jobs.documents import process_document
-
-    return process_document
-
-
-def _task_functions() -> dict[str, Job]:
-    # Imported late, as _default_job; the arq worker registers the same functions by name.
-    from jobs.webhooks_delivery import DELIVER_WEBHOOK, deliver_webhook
-
-    return {DELIVER_WEBHOOK: deliver_webhook}
 
 
 async def open_queue(settings: Settings) -> JobQueue:

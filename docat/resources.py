@@ -1,14 +1,14 @@
 """Every long-lived resource of a process, opened and closed in one place.
 
-The API lifespan, the arq worker's startup/shutdown, the CLI and the test
-fixtures all call `open_resources(settings)`, so each process talks to the
-same database, storage, event bus and queue in the same way.
+    async with open_resources(settings, pdf_pool=pool) as resources: ...
 
-In embedded mode (no REDIS_URL) the queue runs jobs in this process: opening
-the resources starts it, together with the periodic recovery sweep that
-re-queues jobs a crash or restart left behind (`run_jobs=False` for processes
-that must not, such as `docat process`). With Redis, `docat worker` processes
-run the jobs and the sweep (jobs/worker.py).
+Each process of the service gets its Resources from the job host
+(`jobs.host.open_host`: the API lifespan, `docat worker`, the benchmarks),
+which passes in the PDF process pool and, in embedded mode, starts the
+in-process queue with the job functions and the sweeps. This module only opens
+what every process shares the same way: the database, file storage, the event
+bus, the queue (as a client: it runs nothing until started) and the rate
+limiter. docat/ imports nothing from jobs/ or the API (import-linter checks).
 """
 
 from __future__ import annotations
@@ -16,14 +16,28 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from docat.db import open_database
 from docat.events import EventBus, open_event_bus
-from docat.process_pool import PdfPool
-from docat.queue import InProcessQueue, JobQueue, open_queue
+from docat.queue import JobQueue, open_queue
+from docat.rate_limits import RateLimiter, open_rate_limiter
 from docat.settings import Settings
 from docat.storage import Storage, open_storage
+
+T = TypeVar("T")
+
+
+class PdfRunner(Protocol):
+    """Where the jobs run PyMuPDF work: jobs.process_pool.PdfPool, given by the job host."""
+
+    workers: int
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T: ...
+
+    async def warm(self) -> None: ...
+
+    async def close(self) -> None: ...
 
 
 @dataclass
@@ -33,8 +47,12 @@ class Resources:
     bus: EventBus
     queue: JobQueue
     # PyMuPDF work of the jobs this process runs; its processes start on first use.
-    pdf_pool: PdfPool
-    # Filled by the parts that need them (rate limiter, LLM runtime...).
+    pdf_pool: PdfRunner
+    # Login, sign-up, upload and per-operation limits (docat/rate_limits.py); Redis-backed in
+    # production, in memory embedded.
+    rate_limiter: RateLimiter
+    # Caches and clients made on first use by the part that owns them (the LLM runtime, the
+    # webhook HTTP client, the health monitor...), each under its own module's key.
     extras: dict[str, Any] = field(default_factory=dict)
     # Closed with the resources, after the queue has stopped its jobs (e.g. the LLM HTTP client).
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -45,7 +63,7 @@ class Resources:
 
 @asynccontextmanager
 async def open_resources(
-    settings: Settings, *, migrate: bool = False, run_jobs: bool = True
+    settings: Settings, *, pdf_pool: PdfRunner, migrate: bool = False
 ) -> AsyncIterator[Resources]:
     settings.validate_for_startup()
     async with AsyncExitStack() as stack:
@@ -54,24 +72,22 @@ async def open_resources(
         stack.push_async_callback(storage.close)
         bus = await open_event_bus(settings)
         stack.push_async_callback(bus.close)
-        pdf_pool = PdfPool(settings)
         stack.push_async_callback(pdf_pool.close)
+        rate_limiter = await stack.enter_async_context(open_rate_limiter(settings))
         closers: list[Callable[[], Awaitable[None]]] = []
         stack.push_async_callback(_close_all, closers)
         queue = await open_queue(settings)
         # Closed before the pool, the bus and the database its jobs still use.
         stack.push_async_callback(queue.close)
-        resources = Resources(
-            settings=settings, storage=storage, bus=bus, queue=queue, pdf_pool=pdf_pool, closers=closers
+        yield Resources(
+            settings=settings,
+            storage=storage,
+            bus=bus,
+            queue=queue,
+            pdf_pool=pdf_pool,
+            rate_limiter=rate_limiter,
+            closers=closers,
         )
-        if run_jobs and isinstance(queue, InProcessQueue):
-            from jobs.recovery import start_recovery
-            from jobs.webhooks_sweep import start_webhook_sweep
-
-            queue.start({"resources": resources})
-            await stack.enter_async_context(start_recovery(resources))
-            await stack.enter_async_context(start_webhook_sweep(resources))
-        yield resources
 
 
 async def _close_all(closers: list[Callable[[], Awaitable[None]]]) -> None:

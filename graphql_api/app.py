@@ -16,8 +16,6 @@ from starlette.routing import Route, WebSocketRoute
 
 from docat import metrics
 from docat.logging import RequestIdMiddleware
-from docat.rate_limits import open_rate_limiter
-from docat.resources import open_resources
 from docat.settings import Settings, load_settings
 from graphql_api.background import api_background
 from graphql_api.documents.upload import remove_orphan_uploads
@@ -30,6 +28,7 @@ from graphql_api.security_headers import SecurityHeadersMiddleware
 from graphql_api.upload_limit import UploadLimitMiddleware
 from graphql_api.view import DocatGraphQL
 from graphql_api.web import web_routes
+from jobs.host import open_host
 
 
 async def metrics_endpoint(request: Request) -> Response:
@@ -63,13 +62,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # Embedded (SQLite) migrates by itself; production runs `docat migrate` once per release.
+        # The job host (jobs/host.py): embedded, this process runs the jobs too.
         async with (
-            open_resources(settings, migrate=not settings.is_postgres) as resources,
-            open_rate_limiter(settings) as rate_limiter,
+            open_host(settings, migrate=not settings.is_postgres) as resources,
             open_persisted_queries(settings) as persisted_queries,
         ):
-            # Read by login, uploadDocument and the per-operation budget (graphql_api.hardening).
-            resources.extras["rate_limiter"] = rate_limiter
             # Automatic persisted queries (graphql_api.http_protocol): Redis in production.
             resources.extras["persisted_queries"] = persisted_queries
             app.state.resources = resources

@@ -4,13 +4,13 @@
 
 The same function runs under arq (`docat worker`) and in the embedded API's
 in-process queue (docat/queue.py). Orchestration only: load, run the stages,
-save, publish. The stage bodies live beside it (jobs/extraction.py,
-jobs/pages.py, jobs/results.py, jobs/enrichment.py) and PyMuPDF runs in the
-process pool (docat/process_pool.py).
+save, publish. The stage bodies live beside it (jobs/extract_in_pool.py,
+jobs/page_store.py, jobs/results.py, jobs/llm_ocr_translate.py) and PyMuPDF runs in the
+process pool (jobs/process_pool.py).
 
     claim          QUEUED -> PROCESSING for exactly this run (a conditional UPDATE), or nothing
     ANALYZING      download the original; inspect, choose pages, profile fonts and running lines
-                   in one pool call (jobs/analysis.py), which also extracts a single text chunk
+                   in one pool call (jobs/analyze_in_pool.py), which also extracts a single text chunk
     EXTRACTING/OCR chunks across the pool; each page saved and published as it returns
     OCR            engine LLM_OCR: every page through the vision model
     TRANSLATING    translateTo: the content's text and table cells
@@ -52,16 +52,16 @@ from docat import metrics
 from docat.errors import BadUserInput, DocatError, ProviderError, ProviderNotConfigured
 from docat.heartbeat import RunRegistry
 from docat.logging import bind_document_id
+from docat.queue import job_password
 from docat.resources import Resources
-from docat.security import decrypt_secret
 from docat.storage import StorageNotFound, document_key
-from jobs.analysis import Analysis, analyze_pdf
-from jobs.extraction import chunk_pages, extract_chunks, needs_ocr
+from jobs.analyze_in_pool import Analysis, analyze_pdf
+from jobs.extract_in_pool import chunk_pages, extract_chunks, needs_ocr
 from jobs.failures import failure_of, is_transient
-from jobs.llm_stages import llm_ocr_stage, render_stage, translate_stage
+from jobs.optional_stages import llm_ocr_stage, render_stage, translate_stage
 from jobs.outages import OutageWindow, is_connection_error, retry_connection
 from jobs.outcome import RunEnd, end_run
-from jobs.pages import PageStore
+from jobs.page_store import PageStore
 from jobs.pdf.analyze import PdfInspection
 from jobs.pdf.content import ExtractedContent, PageContent
 from jobs.pdf.errors import PdfError
@@ -80,7 +80,6 @@ logger = logging.getLogger(__name__)
 # Tries of one run against transient errors (storage, database, pool), then INTERNAL.
 MAX_TRIES = 4
 RETRY_BASE_SECONDS = 2.0
-PASSWORD_PURPOSE = "job-password"
 TRANSIENT_MESSAGE = "processing failed: a service it needs stayed unavailable; try again later"
 
 
@@ -298,7 +297,7 @@ class DocumentJob:
             source = Path(folder) / ORIGINAL
             await self._download(document, source)
             # Inspected, profiled and (a single chunk of text) extracted in one pool call
-            # (jobs/analysis.py); the pages are chosen here all the same, and only what was
+            # (jobs/analyze_in_pool.py); the pages are chosen here all the same, and only what was
             # made for exactly those pages is used.
             analysis = await pool.run(
                 analyze_pdf,
@@ -570,10 +569,8 @@ class DocumentJob:
     # ---- small parts --------------------------------------------------------------------
 
     def _password(self) -> str | None:
-        if not self.password_token:
-            return None
         # A ValueError here means the API and this worker have different SECRET_KEYs: INTERNAL.
-        return decrypt_secret(self.settings.signing_key, self.password_token, purpose=PASSWORD_PURPOSE)
+        return job_password(self.settings, self.password_token)
 
     def _engine_used(self) -> str:
         if self.store is None:
@@ -597,7 +594,7 @@ class DocumentJob:
 
 
 async def _provider_configured(resources: Resources) -> bool:
-    from jobs.enrichment import provider_configured
+    from jobs.llm_ocr_translate import provider_configured
 
     return await provider_configured(resources)
 

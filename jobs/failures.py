@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from docat.errors import DocatError
-from docat.process_pool import PoolBroken
 from docat.storage import StorageUnavailable
 from jobs.pdf.errors import PdfError
+from jobs.process_pool import PoolBroken
 
 INTERNAL_MESSAGE = "processing failed because of an internal error"
 

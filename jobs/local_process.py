@@ -22,13 +22,13 @@ import json
 from pathlib import Path
 
 from docat.errors import BadUserInput, ProviderNotConfigured
-from docat.process_pool import make_executor, pool_size
 from docat.settings import Settings
 from jobs.pdf.chunks import ChunkingError, check_parameters, chunk_content
 from jobs.pdf.content import ExtractedContent, PageContent
 from jobs.pdf.markdown import to_markdown, to_text
 from jobs.pdf.options import ENGINES, ExtractOptions, PageRangeError, is_valid_ocr_language, parse_page_ranges
 from jobs.pdf.pipeline import assemble, run_pipeline
+from jobs.process_pool import make_executor, pool_size
 
 OUTPUT_FORMATS = ("json", "markdown", "text", "chunks")
 # Below this many pages a pool's start-up costs more than it saves.
@@ -112,7 +112,7 @@ def _extract(
 
 
 def _provider_in_environment(settings: Settings) -> bool:
-    from jobs.llm.providers import is_configured
+    from jobs.llm.provider_choice import is_configured
 
     return is_configured(settings)
 
@@ -128,7 +128,7 @@ async def _enrich(
     if content.llm_ocr_pages:
         content = await _llm_ocr(path, password, content, pages, settings)
     if translate_to:
-        from jobs.enrichment import translate_content_offline
+        from jobs.llm_ocr_translate import translate_content_offline
 
         await translate_content_offline(settings, content, translate_to)
     return content
@@ -138,7 +138,7 @@ async def _llm_ocr(
     path: Path, password: str | None, content: ExtractedContent, pages: list[PageContent], settings: Settings
 ) -> ExtractedContent:
     from jobs.llm.ocr import llm_ocr_page
-    from jobs.llm.providers import build_key_pool, build_provider
+    from jobs.llm.provider_choice import build_key_pool, build_provider
     from jobs.pdf.analyze import open_pdf
     from jobs.pdf.render import render_page_png
 

@@ -6,11 +6,13 @@
 The worker is arq's, woken as soon as a job is queued rather than at its next
 poll (jobs/wakeup.py).
 
-Start-up builds the same Resources as the API (docat/resources.py) into
-`ctx["resources"]`, then starts what every worker runs beside its jobs:
+Start-up builds the same Resources as the API through the job host
+(jobs/host.py) into `ctx["resources"]`, then starts what every worker runs
+beside its jobs:
 
-- the recovery sweep (jobs/recovery.py), every `recovery_interval_seconds`:
-  runs whose worker was killed are re-queued, so no job is lost;
+- the job host's sweeps: recovery (jobs/recovery.py), every
+  `recovery_interval_seconds`, re-queues runs whose worker was killed, so no
+  job is lost; due webhook deliveries whose task went missing are re-queued;
 - heartbeat, queue depth and the metrics port (jobs/monitoring.py);
 - the retention sweep as an arq cron job, hourly; `unique` cron jobs get one
   job id per scheduled time, so one worker of the fleet runs each.
@@ -25,24 +27,24 @@ from __future__ import annotations
 
 import logging
 from contextlib import AsyncExitStack
-from typing import Any
+from typing import Any, cast
 
 from arq.connections import RedisSettings
 from arq.cron import cron
+from arq.typing import WorkerCoroutine
 from arq.worker import func
 
 from docat.heartbeat import RunRegistry
 from docat.logging import configure_logging
 from docat.queue import JOB_FUNCTION
-from docat.resources import Resources, open_resources
+from docat.resources import Resources
 from docat.settings import ConfigurationError, Settings
-from jobs.documents import MAX_TRIES, process_document
+from jobs.documents import MAX_TRIES
+from jobs.host import JOB_FUNCTIONS, job_sweeps, open_host
 from jobs.monitoring import worker_monitoring
-from jobs.recovery import start_recovery
 from jobs.retention import sweep_retention
 from jobs.wakeup import WakingWorker
-from jobs.webhooks_delivery import DELIVER_WEBHOOK, deliver_webhook
-from jobs.webhooks_sweep import start_webhook_sweep
+from jobs.webhooks_delivery import DELIVER_WEBHOOK
 
 logger = logging.getLogger(__name__)
 
@@ -59,9 +61,9 @@ async def startup(ctx: dict[str, Any]) -> None:
     configure_logging(settings.log_level, settings.log_json)
     stack = AsyncExitStack()
     try:
-        resources = await stack.enter_async_context(open_resources(settings, run_jobs=False))
-        await stack.enter_async_context(start_recovery(resources))
-        await stack.enter_async_context(start_webhook_sweep(resources))
+        # arq runs the jobs; the host gives Resources, the PDF pool and the sweeps.
+        resources = await stack.enter_async_context(open_host(settings, run_jobs=False))
+        await stack.enter_async_context(job_sweeps(resources))
         # The runs this worker holds, beaten with its heartbeat: how others tell it died.
         ctx["runs"] = runs = RunRegistry()
         await stack.enter_async_context(
@@ -106,7 +108,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
     return {
         "functions": [
             func(
-                process_document,
+                cast(WorkerCoroutine, JOB_FUNCTIONS[JOB_FUNCTION]),
                 name=JOB_FUNCTION,
                 max_tries=ARQ_MAX_TRIES,
                 timeout=settings.job_timeout_seconds,
@@ -114,7 +116,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
             # One attempt; arq may hand it out again only after a worker died (the row's
             # lease makes that a no-op if the attempt did finish).
             func(
-                deliver_webhook,
+                cast(WorkerCoroutine, JOB_FUNCTIONS[DELIVER_WEBHOOK]),
                 name=DELIVER_WEBHOOK,
                 max_tries=3,
                 timeout=settings.webhook_timeout_seconds + 10,

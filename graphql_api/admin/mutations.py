@@ -14,7 +14,7 @@ from graphql_api.admin.queries import list_settings
 from graphql_api.admin.types import ProviderKeyType, Setting
 from graphql_api.context import Info
 from graphql_api.relay import expect_global_id
-from jobs.llm.keys import PROVIDERS, normalize_provider
+from jobs.llm.key_pool import PROVIDERS, normalize_provider
 from models import ProviderKey
 
 

@@ -10,7 +10,7 @@ import strawberry
 
 from graphql_api.enums import described_enum
 from graphql_api.relay import Node, to_global_id
-from jobs.llm.keys import GEMINI, OPENROUTER
+from jobs.llm.key_pool import GEMINI, OPENROUTER
 from models import ProviderKey
 
 

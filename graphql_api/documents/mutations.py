@@ -48,8 +48,7 @@ class DocumentMutations:
         caller = await context.require_user()
         resources = context.resources
         # Uploads an hour per tier (docat.rate_limits); counted before any byte is read.
-        if (limiter := resources.extras.get("rate_limiter")) is not None:
-            await limiter.hit_upload(context, caller)
+        await resources.rate_limiter.hit_upload(context, caller)
         # Everything that needs only the input fails before a byte of the file is read.
         validated = parse_options(options)
         await ensure_provider(resources, validated)

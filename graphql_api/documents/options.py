@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from docat.errors import BadUserInput, ProviderNotConfigured
 from jobs.llm.languages import normalize_language
+from jobs.llm_ocr_translate import provider_configured
 from jobs.pdf.options import PageRangeError, is_valid_ocr_language, parse_page_ranges
 
 if TYPE_CHECKING:
@@ -171,18 +172,8 @@ def options_from_stored(data: Mapping[str, Any], password: str | None = None) ->
 
 
 async def provider_available(resources: Resources) -> bool:
-    """Whether an LLM stage could run: the LLM helper's check, or the keys we can see."""
-    try:
-        from jobs.enrichment import provider_configured  # type: ignore[import-not-found,unused-ignore]
-    except ModuleNotFoundError as exc:
-        if exc.name != "jobs.enrichment":
-            raise
-        # Until jobs.enrichment exists: environment keys, or an active key an admin added.
-        from jobs.llm.providers import is_configured
-        from models import ProviderKey
-
-        return is_configured(resources.settings) or await ProviderKey.filter(is_active=True).exists()
-    return bool(await provider_configured(resources))
+    """Whether an LLM stage could run: an environment key, or an active key an admin added."""
+    return await provider_configured(resources)
 
 
 async def ensure_provider(resources: Resources, options: ValidatedOptions) -> None:

@@ -17,7 +17,7 @@ import strawberry
 from docat import metrics
 from graphql_api.context import Info
 from graphql_api.documents.access import get_visible_document
-from graphql_api.jobs.pages import document_page_events
+from graphql_api.jobs.page_stream import document_page_events
 from graphql_api.jobs.streams import job_feed_events, job_progress_events
 from graphql_api.jobs.types import JobProgress, PageResult
 

@@ -45,8 +45,7 @@ class UserMutations:
         if not await get_setting(info.context.settings, "registration_open"):
             raise Forbidden("registration is closed; ask an administrator for an account")
         # "Already exists" tells whether an email has an account: sign-ups are throttled too.
-        if (limiter := info.context.resources.extras.get("rate_limiter")) is not None:
-            await limiter.hit_register(info.context)
+        await info.context.resources.rate_limiter.hit_register(info.context)
         user = await accounts.create_user(input.email, input.password, name=input.name)
         return auth_payload(info, user)
 
@@ -57,8 +56,7 @@ class UserMutations:
         email: Annotated[str, strawberry.argument(description="The account's email (any case).")],
         password: Annotated[str, strawberry.argument(description="The account's password.")],
     ) -> AuthPayload:
-        if (limiter := info.context.resources.extras.get("rate_limiter")) is not None:
-            await limiter.hit_login(info.context, email)
+        await info.context.resources.rate_limiter.hit_login(info.context, email)
         user = await accounts.check_credentials(email, password)
         return auth_payload(info, user)
 
@@ -73,8 +71,7 @@ class UserMutations:
     ) -> bool:
         user = await info.context.require_user()
         # A stolen token must not become a way to guess the password behind it.
-        if (limiter := info.context.resources.extras.get("rate_limiter")) is not None:
-            await limiter.hit_password_change(user)
+        await info.context.resources.rate_limiter.hit_password_change(user)
         await accounts.change_password(user, current_password, new_password)
         # The caller's other sockets (and this one) hold tokens that no longer work.
         await publish_rights_change(info.context.resources.bus, user.id)

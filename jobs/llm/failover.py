@@ -16,7 +16,7 @@ import logging
 from collections.abc import Sequence
 
 from docat.errors import ProviderError
-from jobs.llm.provider import LLMProvider
+from jobs.llm.protocol import LLMProvider
 
 logger = logging.getLogger(__name__)
 

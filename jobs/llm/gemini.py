@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
-from jobs.llm.keys import GEMINI, ApiKey
-from jobs.llm.provider import HttpProvider
+from jobs.llm.key_pool import GEMINI, ApiKey
+from jobs.llm.protocol import HttpProvider
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com/v1beta"
 DEFAULT_MODEL = "gemini-2.0-flash"

@@ -25,8 +25,8 @@ from tortoise.expressions import F
 from docat import metrics
 from docat.security import decrypt_secret
 from docat.settings import Settings
-from jobs.llm.keys import PROVIDERS, ApiKey, KeyPool, normalize_provider
-from jobs.llm.providers import build_key_pool, environment_keys
+from jobs.llm.key_pool import PROVIDERS, ApiKey, KeyPool, normalize_provider
+from jobs.llm.provider_choice import build_key_pool, environment_keys
 from models import ProviderKey
 
 logger = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from jobs.llm.markdown_blocks import MarkdownBlock, parse_markdown
-from jobs.llm.provider import LLMProvider
+from jobs.llm.protocol import LLMProvider
 from jobs.pdf.content import Bbox, ContentBlock, PageContent
 
 # The model gives no per-word confidence; this is the value reported for LLM OCR pages.

@@ -14,8 +14,8 @@ import base64
 from collections.abc import Sequence
 from typing import Any
 
-from jobs.llm.keys import OPENROUTER, ApiKey
-from jobs.llm.provider import HttpProvider
+from jobs.llm.key_pool import OPENROUTER, ApiKey
+from jobs.llm.protocol import HttpProvider
 
 DEFAULT_BASE_URL = "https://openrouter.ai/api/v1"
 DEFAULT_MODEL = "openai/gpt-4o-mini"

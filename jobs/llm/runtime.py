@@ -20,10 +20,10 @@ import httpx
 from docat.admin_settings import get_setting
 from docat.resources import Resources
 from docat.settings import Settings
+from jobs.llm.key_pool import GEMINI, OPENROUTER
 from jobs.llm.key_store import ProviderKeyStore
-from jobs.llm.keys import GEMINI, OPENROUTER
-from jobs.llm.provider import LLMProvider
-from jobs.llm.providers import build_provider
+from jobs.llm.protocol import LLMProvider
+from jobs.llm.provider_choice import build_provider
 from jobs.llm.transport import RetryPolicy
 
 Task = Literal["ocr", "translation"]

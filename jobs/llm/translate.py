@@ -33,7 +33,7 @@ from typing import Protocol
 
 from docat.errors import ProviderError
 from jobs.llm.languages import SUPPORTED_LANGUAGES, normalize_language
-from jobs.llm.provider import LLMProvider
+from jobs.llm.protocol import LLMProvider
 from jobs.pdf.content import ContentBlock, ExtractedContent
 
 logger = logging.getLogger(__name__)

@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 
 from docat.errors import ProviderError
-from jobs.llm.keys import ApiKey, KeyPool
+from jobs.llm.key_pool import ApiKey, KeyPool
 
 logger = logging.getLogger(__name__)
 

@@ -53,4 +53,4 @@ async def test_a_spent_budget_refuses_a_subscription_with_rate_limited(
 
 @pytest.fixture
 def app_limiter(app: object) -> object:
-    return app.state.resources.extras["rate_limiter"]  # type: ignore[attr-defined]
+    return app.state.resources.rate_limiter  # type: ignore[attr-defined]

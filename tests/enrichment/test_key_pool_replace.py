@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from jobs.llm.keys import ApiKey, KeyPool
+from jobs.llm.key_pool import ApiKey, KeyPool
 
 
 async def test_surviving_keys_keep_their_rest_and_counts_and_removed_keys_go() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 
-from jobs.enrichment import translate_content
 from jobs.llm.runtime import llm_runtime
+from jobs.llm_ocr_translate import translate_content
 from tests.enrichment.conftest import RuntimeFactory, provider_keys
 from tests.enrichment.test_translation import document
 from tests.fixtures.fake_llm import FakeLLM, FakeReply

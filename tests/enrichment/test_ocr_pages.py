@@ -9,7 +9,7 @@ import pytest
 
 from docat.admin_settings import set_setting
 from docat.errors import ProviderError
-from jobs.enrichment import llm_ocr_pages, page_rect_of
+from jobs.llm_ocr_translate import llm_ocr_pages, page_rect_of
 from jobs.pdf.content import PageContent
 from jobs.pdf.render import DEFAULT_DPI, render_page_png
 from tests.enrichment.conftest import RuntimeFactory

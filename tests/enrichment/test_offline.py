@@ -8,7 +8,7 @@ import pytest
 
 from docat.errors import ProviderNotConfigured
 from docat.settings import load_settings
-from jobs.enrichment import translate_content_offline
+from jobs.llm_ocr_translate import translate_content_offline
 from jobs.pdf.content import ContentBlock, ContentMetadata, ExtractedContent
 from tests.fixtures.fake_llm import FakeLLM
 

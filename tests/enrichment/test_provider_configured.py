@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from jobs.enrichment import provider_configured
+from jobs.llm_ocr_translate import provider_configured
 from tests.enrichment.conftest import RuntimeFactory
 
 

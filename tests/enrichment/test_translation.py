@@ -9,9 +9,9 @@ from prometheus_client import REGISTRY
 
 from docat.admin_settings import set_setting
 from docat.errors import ProviderError, ProviderNotConfigured
-from jobs.enrichment import translate_content
 from jobs.llm.db_cache import DbTranslationCache
 from jobs.llm.translate import cache_key
+from jobs.llm_ocr_translate import translate_content
 from jobs.pdf.content import ContentBlock, ContentMetadata, ExtractedContent, TableData
 from tests.enrichment.conftest import RuntimeFactory
 from tests.fixtures.fake_llm import FakeLLM, FakeReply

@@ -1,4 +1,4 @@
-"""The analysis pool call (jobs/analysis.py): the same pages, profile and content as separate calls.
+"""The analysis pool call (jobs/analyze_in_pool.py): the same pages, profile and content as separate calls.
 
 These run analyze_pdf in this process (it is pure); the job tests run it in the pool.
 """
@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from docat.resources import Resources
-from jobs.analysis import analyze_pdf
+from jobs.analyze_in_pool import analyze_pdf
 from jobs.pdf.analyze import inspect_pdf
 from jobs.pdf.extract import extract_pages
 from jobs.pdf.options import ExtractOptions

@@ -12,11 +12,11 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from tortoise.exceptions import DBConnectionError, IntegrityError, OperationalError
 
 from docat.errors import BadUserInput, DocatError, ProviderError
-from docat.process_pool import PoolBroken
 from docat.resources import Resources
 from docat.storage import StorageUnavailable
 from jobs.failures import INTERNAL_MESSAGE, Failure, failure_of, is_transient
 from jobs.pdf.errors import EncryptedPdf, InvalidPdf
+from jobs.process_pool import PoolBroken
 from models import JobStatus, LogLevel, ProcessingLog
 from tests.jobs import pdfs
 from tests.jobs.conftest import wait_terminal

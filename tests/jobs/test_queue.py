@@ -13,6 +13,7 @@ from arq.worker import Retry
 from docat.queue import JOB_FUNCTION, ArqQueue, InProcessQueue, job_id
 from docat.resources import Resources
 from docat.security import decrypt_secret
+from jobs.host import JOB_FUNCTIONS
 from models import Document
 from models import JobStatus as DocStatus
 from tests.jobs import pdfs
@@ -70,12 +71,12 @@ async def test_in_process_queue_retries_and_bounds_concurrency(resources: Resour
             await gate.wait()
             raise Retry(defer=3600)  # cut short by cancel() below
 
-    queue = InProcessQueue(settings, job=job)
+    queue = InProcessQueue(settings)
     first, second = uuid.uuid4(), uuid.uuid4()
     await queue.enqueue(first, 0)  # not started yet: nothing runs
     assert not await queue.pending(first, 0)
 
-    queue.start({"resources": resources})
+    queue.start({"resources": resources}, {JOB_FUNCTION: job})
     await queue.enqueue(first, 0)
     await queue.enqueue(first, 0)  # already there
     await queue.enqueue(second, 0)
@@ -98,7 +99,7 @@ async def test_closing_puts_a_running_job_back_to_queued(resources: Resources, m
     """A shutdown mid-job (SIGTERM, a closing API) leaves the run QUEUED for the next process."""
     doc = await make_document(pdfs.scanned(3))
     queue = InProcessQueue(resources.settings)
-    queue.start({"resources": resources})
+    queue.start({"resources": resources}, JOB_FUNCTIONS)
     await queue.enqueue(doc.id, doc.run)
 
     async def processing() -> bool | None:

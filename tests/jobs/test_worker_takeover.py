@@ -41,7 +41,7 @@ mutation Login($email: String!, $password: String!) {
 }"""
 OCR_PAGES = 16
 TEXT_PAGES = 84
-# One chunk of OCR pages (jobs/extraction.py OCR_MAX_CHUNK) with one PDF process per worker.
+# One chunk of OCR pages (jobs/extract_in_pool.py OCR_MAX_CHUNK) with one PDF process per worker.
 CHUNK = 2
 # The issue's bound (15 s from the kill to the take-over), plus slack for a shared machine.
 TAKEOVER_WAIT = 25.0

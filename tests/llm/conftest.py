@@ -3,7 +3,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from jobs.llm.keys import ApiKey, KeyPool
+from jobs.llm.key_pool import ApiKey, KeyPool
 from jobs.llm.transport import RetryPolicy
 from tests.fixtures.fake_llm import fake_llm  # noqa: F401  (the fixture)
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from jobs.llm.keys import ApiKey, KeyPool
+from jobs.llm.key_pool import ApiKey, KeyPool
 
 
 class Clock:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from jobs.llm.gemini import GeminiProvider
-from jobs.llm.keys import KeyPool
+from jobs.llm.key_pool import KeyPool
 from jobs.llm.ocr import llm_ocr_page
 from jobs.llm.transport import RetryPolicy
 from tests.fixtures.fake_llm import FakeLLM

@@ -11,10 +11,10 @@ from docat.errors import ProviderError, ProviderNotConfigured
 from docat.settings import load_settings
 from jobs.llm import gemini
 from jobs.llm.gemini import GeminiProvider
-from jobs.llm.keys import ApiKey, KeyPool
+from jobs.llm.key_pool import ApiKey, KeyPool
 from jobs.llm.openai_compat import OpenAICompatProvider
-from jobs.llm.provider import LLMProvider
-from jobs.llm.providers import build_provider, is_configured
+from jobs.llm.protocol import LLMProvider
+from jobs.llm.provider_choice import build_provider, is_configured
 from jobs.llm.transport import RetryPolicy, parse_retry_after
 from tests.fixtures.fake_llm import FakeLLM, FakeReply
 

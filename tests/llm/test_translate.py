@@ -7,7 +7,7 @@ import json
 import pytest
 
 from docat.errors import ProviderError
-from jobs.llm.keys import KeyPool
+from jobs.llm.key_pool import KeyPool
 from jobs.llm.openai_compat import OpenAICompatProvider
 from jobs.llm.translate import (
     MemoryTranslationCache,

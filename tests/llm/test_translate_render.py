@@ -10,7 +10,7 @@ import pymupdf
 import pytest
 
 from docat.errors import BadUserInput
-from jobs.llm.keys import KeyPool
+from jobs.llm.key_pool import KeyPool
 from jobs.llm.openai_compat import OpenAICompatProvider
 from jobs.llm.translate import translate_content
 from jobs.llm.transport import RetryPolicy

@@ -218,7 +218,7 @@ async def test_an_internal_error_reaches_the_client_as_a_fixed_message(
 async def test_a_failing_rate_limit_store_neither_leaks_nor_blocks(
     client: GraphQLClient, app: Starlette, user: User, user_token: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    limiter = app.state.resources.extras["rate_limiter"]
+    limiter = app.state.resources.rate_limiter
 
     async def unreachable(*args: object) -> None:
         raise ConnectionError("Error connecting to redis://:hunter2@10.0.0.5:6379 (/run/redis.sock)")

@@ -10,7 +10,7 @@ from docat.admin_settings import set_setting
 from docat.errors import ProviderError, ProviderNotConfigured
 from docat.model_names import is_valid_model_name
 from jobs.llm.gemini import GeminiProvider
-from jobs.llm.keys import ApiKey, KeyPool
+from jobs.llm.key_pool import ApiKey, KeyPool
 from jobs.llm.openai_compat import OpenAICompatProvider
 from jobs.llm.transport import RetryPolicy
 from tests.fixtures.fake_llm import FakeLLM, FakeReply

@@ -216,7 +216,7 @@ def test_the_local_fixed_window_counts_per_key_and_resets_with_the_window() -> N
 
 
 async def test_uploads_are_limited_per_tier(settings: Settings, app: Starlette, restore_limits: None) -> None:
-    limiter: RateLimiter = app.state.resources.extras["rate_limiter"]
+    limiter: RateLimiter = app.state.resources.rate_limiter
     free = await User.create(email=unique_email("free"), password_hash="x", tier=Tier.FREE)
     plus = await User.create(email=unique_email("plus"), password_hash="x", tier=Tier.PLUS)
     caller = Caller(random_address())
@@ -265,7 +265,7 @@ async def test_redis_storage_is_shared_between_processes(settings: Settings, app
 
 
 async def test_embedded_mode_uses_memory(settings: Settings, app: Starlette) -> None:
-    limiter: RateLimiter = app.state.resources.extras["rate_limiter"]
+    limiter: RateLimiter = app.state.resources.rate_limiter
     assert settings.redis_url is None
     assert type(limiter.storage).__name__ == "MemoryStorage"
     # The request budget, on every operation, is counted by our own per-process window.

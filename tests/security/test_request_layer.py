@@ -118,7 +118,7 @@ async def test_a_batch_of_ten_costly_documents_is_refused_before_parsing(
 async def test_the_request_budget_is_charged_before_parsing(
     app: Starlette, client: GraphQLClient, monkeypatch: pytest.MonkeyPatch, validations: list[str]
 ) -> None:
-    limiter = app.state.resources.extras["rate_limiter"]
+    limiter = app.state.resources.rate_limiter
 
     async def exhausted(*args: object) -> None:
         raise RateLimited("request limit reached", retry_after=30)

@@ -39,21 +39,20 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
+from docat.parent_death import die_with
 from docat.settings import Settings
+from jobs.pdf.kept_document import keep_documents_open
 
 T = TypeVar("T")
 
 MAX_TASKS_PER_CHILD = 200
 # Imported once in the fork server so every child starts with them loaded.
-PRELOAD = ["jobs.pdf.extract", "jobs.pdf.profile", "jobs.pdf.translate_render", "jobs.analysis"]
+PRELOAD = ["jobs.pdf.extract", "jobs.pdf.profile", "jobs.pdf.translate_render", "jobs.analyze_in_pool"]
 
 
 def _start_child(owner: int) -> None:
     """Runs first in each pool process: die with `owner` (the process that made the pool),
     and keep the last PDF open."""
-    from docat.parent_death import die_with
-    from jobs.pdf.kept_document import keep_documents_open  # preloaded: no cost here
-
     die_with(owner)
     keep_documents_open()
 

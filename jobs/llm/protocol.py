@@ -14,7 +14,7 @@ import httpx
 
 from docat.errors import ProviderNotConfigured
 from docat.model_names import is_valid_model_name
-from jobs.llm.keys import ApiKey, KeyPool
+from jobs.llm.key_pool import ApiKey, KeyPool
 from jobs.llm.transport import RetryPolicy, post_with_retries
 
 #: Builds one attempt's request for a key: (url, headers, JSON body).

@@ -31,7 +31,7 @@ from jobs.llm import translate as llm_translate
 from jobs.llm.db_cache import DbTranslationCache
 from jobs.llm.key_store import stored_key_exists
 from jobs.llm.ocr import llm_ocr_page
-from jobs.llm.providers import build_key_pool, build_provider, is_configured
+from jobs.llm.provider_choice import build_key_pool, build_provider, is_configured
 from jobs.llm.runtime import llm_runtime
 from jobs.llm.translate import MemoryTranslationCache, TranslationStats
 from jobs.pdf.content import ExtractedContent, PageContent

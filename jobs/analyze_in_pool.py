@@ -18,7 +18,7 @@ the job saves and publishes it in its extraction stage as it would a chunk it
 sent. Pages that need OCR never are: the job checks the OCR languages first.
 
 Pure and synchronous, importing only what jobs.pdf does: it runs in pool
-processes (preloaded by docat/process_pool.py).
+processes (preloaded by jobs/process_pool.py).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from jobs.extraction import chunk_pages, needs_ocr
+from jobs.extract_in_pool import chunk_pages, needs_ocr
 from jobs.pdf.analyze import PdfInspection, inspect_pdf
 from jobs.pdf.content import PageContent
 from jobs.pdf.errors import BadPdfOptions

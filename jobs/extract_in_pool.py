@@ -27,8 +27,8 @@ from jobs.pdf.pipeline import MAX_CHUNK, plan_chunks
 from jobs.pdf.profile import DocumentProfile
 
 if TYPE_CHECKING:
-    # Only a type: pool processes import this module (jobs/analysis.py) without docat's settings.
-    from docat.process_pool import PdfPool
+    # Only a type: pool processes import this module (jobs/analyze_in_pool.py) without docat's settings.
+    from docat.resources import PdfRunner
 
 OCR_MAX_CHUNK = 2
 IN_FLIGHT_PER_PROCESS = 2
@@ -53,7 +53,7 @@ def chunk_pages(
 
 
 async def extract_chunks(
-    pool: PdfPool,
+    pool: PdfRunner,
     source: Path,
     password: str | None,
     chunks: Sequence[list[int]],

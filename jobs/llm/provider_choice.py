@@ -19,7 +19,7 @@ from docat.errors import ProviderNotConfigured
 from docat.settings import Settings
 from jobs.llm import gemini, openai_compat
 from jobs.llm.failover import FailoverProvider
-from jobs.llm.keys import (
+from jobs.llm.key_pool import (
     GEMINI,
     OPENROUTER,
     ApiKey,
@@ -28,7 +28,7 @@ from jobs.llm.keys import (
     UsageCallback,
     normalize_provider,
 )
-from jobs.llm.provider import LLMProvider
+from jobs.llm.protocol import LLMProvider
 from jobs.llm.transport import RetryPolicy
 
 DEFAULT_MODELS: dict[str, str] = {

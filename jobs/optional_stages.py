@@ -1,7 +1,7 @@
 """The stages a job runs only when its options ask for a model: LLM OCR, translation, rendering.
 
 Called by jobs/documents.py between extraction and the stored results. The
-model work itself is jobs/enrichment.py (imported late: its provider
+model work itself is jobs/llm_ocr_translate.py (imported late: its provider
 clients are only loaded by jobs that need them); the translated PDFs are
 rendered by jobs.pdf.translate_render in the process pool.
 """
@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 
 from docat.resources import Resources
-from jobs.pages import PageStore
+from jobs.page_store import PageStore
 from jobs.pdf.content import ExtractedContent, PageContent
 from jobs.pdf.translate_render import render_dual_pdf, render_translated_pdf
 from jobs.results import DUAL_PDF, TRANSLATED_PDF, write_pdf
@@ -32,7 +32,7 @@ async def llm_ocr_stage(
     """Every page in `held` (its text layer) through the vision model. Each result is saved
     as the page's row as it arrives and leaves `held`: what is left after a ProviderError
     is exactly the pages the model did not read."""
-    from jobs.enrichment import llm_ocr_pages
+    from jobs.llm_ocr_translate import llm_ocr_pages
 
     start, end = span
     total = len(held)
@@ -54,7 +54,7 @@ async def translate_stage(
     resources: Resources, tracker: RunTracker, start: float, content: ExtractedContent, target: str
 ) -> None:
     """Fill the translations of `content` in place."""
-    from jobs.enrichment import translate_content
+    from jobs.llm_ocr_translate import translate_content
 
     await tracker.stage(JobStage.TRANSLATING, start, f"Translating to {target}")
     stats = await translate_content(resources, content, target)
