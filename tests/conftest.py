@@ -14,6 +14,7 @@ import pytest
 from starlette.applications import Starlette
 
 from docat.accounts import access_token_for, create_user
+from docat.resources import Resources
 from docat.settings import Settings, load_settings
 from graphql_api.app import create_app
 from models import Role, Tier, User
@@ -50,6 +51,13 @@ async def app(settings: Settings) -> AsyncIterator[Starlette]:
         await migrate_database(settings)
     async with application.router.lifespan_context(application):
         yield application
+
+
+@pytest.fixture
+def resources(app: Starlette) -> Resources:
+    """The shared app's resources (database, storage, bus, queue) for tests that reach past the API."""
+    value: Resources = app.state.resources
+    return value
 
 
 @pytest.fixture

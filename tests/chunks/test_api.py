@@ -18,9 +18,10 @@ from jobs.pdf.content import ExtractedContent
 from models import Document, JobStatus
 from tests.fixtures.graphql_client import GraphQLClient
 from tests.fixtures.redis_server import free_port
+from tests.fixtures.waiting import uuid_of
 from tests.pdf import generate
 from tests.subscriptions.ws_client import WSClient
-from tests.webhooks.conftest import UPLOAD, eventually, uuid_of
+from tests.webhooks.conftest import UPLOAD, eventually
 
 CHUNKS = """
 query Chunks($id: ID!, $max: Int, $overlap: Int) {

@@ -120,12 +120,6 @@ class RecordingQueue:
 
 
 @pytest.fixture
-def resources(app: Starlette) -> Resources:
-    value: Resources = app.state.resources
-    return value
-
-
-@pytest.fixture
 async def queue(resources: Resources) -> AsyncIterator[RecordingQueue]:
     recording = RecordingQueue()
     real = resources.queue

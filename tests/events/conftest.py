@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -15,6 +15,7 @@ from redis import asyncio as aioredis
 
 from docat.events import EventBus, RedisOptions, Subscription, is_resync, open_event_bus
 from docat.settings import load_settings
+from tests.fixtures import waiting
 from tests.fixtures.redis_server import SHARED_REDIS_URL
 
 WAIT = 20.0
@@ -56,19 +57,9 @@ async def next_event(subscription: Subscription, within: float = WAIT) -> dict[s
     return await asyncio.wait_for(skip_markers(), within)
 
 
-async def wait_until(predicate: Callable[[], bool | Awaitable[bool]], within: float = WAIT) -> None:
-    """Poll until true; fails with TimeoutError after `within` seconds (a bound, not an expectation)."""
-
-    async def poll() -> None:
-        while True:
-            result = predicate()
-            if isinstance(result, Awaitable):
-                result = await result
-            if result:
-                return
-            await asyncio.sleep(0.02)
-
-    await asyncio.wait_for(poll(), within)
+async def wait_until(predicate: Callable[[], object], within: float = WAIT) -> None:
+    """Poll until true; TimeoutError after `within` seconds (a bound, not an expectation)."""
+    await waiting.wait_until(predicate, within)
 
 
 @pytest.fixture

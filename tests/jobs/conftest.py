@@ -7,20 +7,18 @@ production tests (test_production.py) start their own processes.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 import pytest
 from arq.constants import health_check_key_suffix, in_progress_key_prefix, job_key_prefix
-from starlette.applications import Starlette
 
 from docat.queue import ArqQueue
 from docat.resources import Resources
 from docat.storage import document_key
-from graphql_api.relay import from_global_id
 from models import TERMINAL_STATUSES, Document, JobStatus, User
+from tests.fixtures import waiting
 from tests.fixtures.graphql_client import GraphQLClient
 from tests.fixtures.redis_server import SHARED_REDIS_URL
 
@@ -54,12 +52,7 @@ query Document($id: ID!) {
 
 async def eventually(check: Callable[[], Awaitable[T | None]], bound: float = JOB_WAIT) -> T:
     """Poll `check` until it returns something; at most `bound` seconds."""
-    async with asyncio.timeout(bound):
-        while True:
-            value = await check()
-            if value is not None:
-                return value
-            await asyncio.sleep(POLL)
+    return await waiting.eventually(check, bound, POLL)
 
 
 async def wait_terminal(document_id: uuid.UUID | str) -> Document:
@@ -68,16 +61,6 @@ async def wait_terminal(document_id: uuid.UUID | str) -> Document:
         return doc if doc.status in TERMINAL_STATUSES else None
 
     return await eventually(done)
-
-
-def uuid_of(global_id: str) -> uuid.UUID:
-    return uuid.UUID(from_global_id(global_id)[1])
-
-
-@pytest.fixture
-def resources(app: Starlette) -> Resources:
-    value: Resources = app.state.resources
-    return value
 
 
 @pytest.fixture

@@ -20,8 +20,9 @@ from docat.resources import Resources
 from docat.storage import document_key
 from models import CreditLog, Document, DocumentPage, JobStatus, User
 from tests.fixtures.graphql_client import GraphQLClient
+from tests.fixtures.waiting import uuid_of
 from tests.jobs import pdfs
-from tests.jobs.conftest import CANCEL, DOCUMENT, JOB_WAIT, eventually, uuid_of, wait_terminal
+from tests.jobs.conftest import CANCEL, DOCUMENT, JOB_WAIT, eventually, wait_terminal
 
 Upload = Callable[..., Awaitable[dict[str, Any]]]
 STAGE_ORDER = ["QUEUED", "ANALYZING", "EXTRACTING", "OCR", "TRANSLATING", "RENDERING", "FINALIZING", "DONE"]

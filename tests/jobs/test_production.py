@@ -29,8 +29,9 @@ from tests.fixtures.databases import create_postgres_database, drop_postgres_dat
 from tests.fixtures.graphql_client import GraphQLClient
 from tests.fixtures.redis_server import RedisServer
 from tests.fixtures.s3_server import s3_admin_client, s3_settings
+from tests.fixtures.waiting import uuid_of
 from tests.jobs import pdfs
-from tests.jobs.conftest import CANCEL, DOCUMENT, UPLOAD, eventually, uuid_of
+from tests.jobs.conftest import CANCEL, DOCUMENT, UPLOAD, eventually
 from tests.jobs.services import ProductionStack, Service, production_env
 
 ADMIN_EMAIL = "ops-admin@example.com"

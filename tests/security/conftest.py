@@ -72,11 +72,6 @@ class client_from:
         await self.http.aclose()
 
 
-@pytest.fixture
-def resources(app: Starlette) -> Resources:
-    return app.state.resources  # type: ignore[no-any-return]
-
-
 async def make_document(
     owner: User,
     filename: str = "report.pdf",

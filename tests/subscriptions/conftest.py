@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -23,6 +23,7 @@ from docat.settings import load_settings
 from graphql_api.relay import to_global_id
 from jobs.progress import ProgressPublisher
 from models import TERMINAL_STATUSES, Document, JobStage, JobStatus, User
+from tests.fixtures import waiting
 from tests.fixtures.redis_server import SHARED_REDIS_URL, free_port
 
 WAIT = 20.0
@@ -186,19 +187,9 @@ async def kill_pubsub_connection(bus: EventBus, admin: aioredis.Redis) -> None:
     await admin.execute_command("CLIENT", "KILL", "ID", ids[0])
 
 
-async def wait_until(predicate: Any, within: float = WAIT) -> None:
-    """Poll a (possibly async) predicate; TimeoutError after `within` (a bound, not an expectation)."""
-
-    async def poll() -> None:
-        while True:
-            result = predicate()
-            if asyncio.iscoroutine(result):
-                result = await result
-            if result:
-                return
-            await asyncio.sleep(0.02)
-
-    await asyncio.wait_for(poll(), within)
+async def wait_until(predicate: Callable[[], object], within: float = WAIT) -> None:
+    """Poll until true; TimeoutError after `within` seconds (a bound, not an expectation)."""
+    await waiting.wait_until(predicate, within)
 
 
 def subscribers_of(bus: EventBus, channel: str) -> int:

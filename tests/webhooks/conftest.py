@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import pytest
 
 from docat.settings import Settings
-from graphql_api.relay import from_global_id
 from models import WebhookDelivery
+from tests.fixtures import waiting
 from tests.fixtures.graphql_client import GraphQLClient
+from tests.fixtures.waiting import uuid_of
 
 T = TypeVar("T")
 WAIT = 120.0
@@ -36,16 +35,7 @@ query Deliveries($id: ID!) {
 
 async def eventually(check: Callable[[], Awaitable[T | None]], bound: float = WAIT) -> T:
     """Poll `check` until it returns something; at most `bound` seconds."""
-    async with asyncio.timeout(bound):
-        while True:
-            value = await check()
-            if value is not None:
-                return value
-            await asyncio.sleep(0.1)
-
-
-def uuid_of(global_id: str) -> uuid.UUID:
-    return uuid.UUID(from_global_id(global_id)[1])
+    return await waiting.eventually(check, bound)
 
 
 @pytest.fixture
