@@ -27,6 +27,29 @@ BACKENDS = ("sqlite", "postgres")
 TEST_SECRET = "test-secret-key-not-for-production-0123456789"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "backend(name): the test exists for that database backend only (sqlite or postgres)"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test marked backend("postgres") is not collected for SQLite (and the reverse): it is
+    not a skip, the case does not exist there. Reported as deselected."""
+    kept, dropped = [], []
+    for item in items:
+        marker = item.get_closest_marker("backend")
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        backend = params.get("settings")
+        if marker is not None and backend is not None and backend not in marker.args:
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 async def settings(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory

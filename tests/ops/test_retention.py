@@ -10,7 +10,6 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from starlette.applications import Starlette
@@ -151,11 +150,8 @@ async def test_a_storage_failure_keeps_the_row_for_the_next_run(resources: Resou
     assert await files_of(resources.storage, document) == [False, False]
 
 
-async def test_a_row_locked_by_another_transaction_is_skipped(
-    resources: Resources, user: User, settings: Any
-) -> None:
-    if not settings.is_postgres:
-        pytest.skip("row locks: PostgreSQL only (SQLite serializes writers instead)")
+@pytest.mark.backend("postgres")  # row locks: SQLite serializes writers instead
+async def test_a_row_locked_by_another_transaction_is_skipped(resources: Resources, user: User) -> None:
     document = await make_document(resources.storage, user, JobStatus.COMPLETED, OLD)
     locked = asyncio.Event()
     release = asyncio.Event()

@@ -46,9 +46,9 @@ async def test_worker_metrics_listen_where_worker_metrics_host_says() -> None:
     assert not await asyncio.to_thread(_answers, "127.0.0.1", port)
 
 
+@pytest.mark.backend("sqlite")  # the shared app is embedded on its SQLite run only
 async def test_embedded_metrics_answer_local_clients_only(app: Starlette) -> None:
-    if not app.state.settings.embedded:
-        pytest.skip("embedded mode only")
+    assert app.state.settings.embedded
     async with client_from(app, random_address()) as remote:
         refused = await remote.http.get("/metrics")
     assert refused.status_code == 403 and "docat_" not in refused.text
