@@ -90,7 +90,8 @@ async def _delivery_cpu(schema: Any, resources: Resources, viewer: User, doc: Do
 
 @asynccontextmanager
 async def _opened(settings: Settings) -> AsyncIterator[tuple[Resources, User, Document]]:
-    async with open_host(settings, migrate=False, run_jobs=False) as resources:
+    async with open_host(settings, migrate=False, run_jobs=False) as host:
+        resources = host.resources
         viewer = await User.get(email="bench-admin@example.com")
         doc = await Document.filter(owner=viewer).first()
         assert doc is not None

@@ -86,7 +86,8 @@ async def measure(pdf: Path, *, processes: int, data_dir: Path, database_url: st
         secret_key=secrets.token_urlsafe(32),
         pdf_processes=processes,
     )
-    async with open_host(settings, migrate=True, run_jobs=False) as resources:
+    async with open_host(settings, migrate=True, run_jobs=False) as host:
+        resources = host.resources
         user = await create_user(f"bench-{uuid.uuid4().hex[:8]}@example.com", "bench-password", tier=Tier.PRO)
         data = await asyncio.to_thread(pdf.read_bytes)
         doc = await Document.create(

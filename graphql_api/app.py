@@ -64,16 +64,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # Embedded (SQLite) migrates by itself; production runs `docat migrate` once per release.
         # The job host (jobs/host.py): embedded, this process runs the jobs too.
         async with (
-            open_host(settings, migrate=not settings.is_postgres) as resources,
+            open_host(settings, migrate=not settings.is_postgres) as host,
             open_persisted_queries(settings) as persisted_queries,
         ):
+            resources = host.resources
             # Automatic persisted queries (graphql_api.http_protocol): Redis in production.
             resources.extras["persisted_queries"] = persisted_queries
             app.state.resources = resources
             # Temp files of an API process killed mid-upload (graphql_api/documents/upload.py).
             await asyncio.to_thread(remove_orphan_uploads, settings)
-            # /health's Redis client; embedded: the in-process heartbeat and retention sweep.
-            async with api_background(resources):
+            # /health's monitor (and, in production, its own Redis client).
+            async with api_background(resources, host.local_heartbeats):
                 yield
 
     middleware = [

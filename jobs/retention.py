@@ -1,6 +1,6 @@
 """Retention: forget what users no longer need, in small bounded steps.
 
-    report = await sweep_retention(resources)      # arq cron (worker) or a periodic task (embedded)
+    report = await sweep_retention(resources)      # arq cron (worker) or periodic_retention (embedded)
 
 Two things go:
 
@@ -27,10 +27,12 @@ row in place and the next sweep retries; no file is ever orphaned.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import time
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -217,8 +219,40 @@ __all__ = [
     "TEMP_MAX_AGE",
     "RetentionReport",
     "delete_expired_documents",
+    "periodic_retention",
     "remove_old_temp_files",
     "sweep_lock",
     "sweep_retention",
     "temp_dir",
 ]
+
+
+# Embedded: the first sweep a minute after start-up, so a restart loop does not sweep in a loop.
+RETENTION_INTERVAL_SECONDS = 3600.0
+RETENTION_FIRST_DELAY_SECONDS = 60.0
+
+
+async def _retention_forever(resources: Resources, interval: float, first_delay: float) -> None:
+    await asyncio.sleep(first_delay)
+    while True:
+        try:
+            await sweep_retention(resources)
+        except Exception:  # the database is down now; the next run retries
+            log.exception("retention sweep failed")
+        await asyncio.sleep(interval)
+
+
+@contextlib.asynccontextmanager
+async def periodic_retention(
+    resources: Resources,
+    interval: float = RETENTION_INTERVAL_SECONDS,
+    first_delay: float = RETENTION_FIRST_DELAY_SECONDS,
+) -> AsyncIterator[None]:
+    """The embedded stand-in for the worker's retention cron."""
+    task = asyncio.create_task(_retention_forever(resources, interval, first_delay), name="docat-retention")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -6,14 +6,17 @@
 The worker is arq's, woken as soon as a job is queued rather than at its next
 poll (jobs/wakeup.py).
 
-Start-up builds the same Resources as the API through the job host
-(jobs/host.py) into `ctx["resources"]`, then starts what every worker runs
-beside its jobs:
+Start-up enters the job host (`jobs.host.worker_host`): the same Resources as
+the API into `ctx["resources"]`, and what every worker runs beside its jobs:
 
-- the job host's sweeps: recovery (jobs/recovery.py), every
-  `recovery_interval_seconds`, re-queues runs whose worker was killed, so no
-  job is lost; due webhook deliveries whose task went missing are re-queued;
-- heartbeat, queue depth and the metrics port (jobs/monitoring.py);
+- the sweeps: recovery (jobs/recovery.py), every `recovery_interval_seconds`,
+  re-queues runs whose worker was killed, so no job is lost; due webhook
+  deliveries whose task went missing are re-queued;
+- heartbeat, queue depth and the metrics port (jobs/monitoring.py), and the
+  PDF pool's processes started before the first job.
+
+Here, not in the host, because arq schedules it:
+
 - the retention sweep as an arq cron job, hourly; `unique` cron jobs get one
   job id per scheduled time, so one worker of the fleet runs each.
 
@@ -40,8 +43,7 @@ from docat.queue import JOB_FUNCTION
 from docat.resources import Resources
 from docat.settings import ConfigurationError, Settings
 from jobs.documents import MAX_TRIES
-from jobs.host import JOB_FUNCTIONS, job_sweeps, open_host
-from jobs.monitoring import worker_monitoring
+from jobs.host import JOB_FUNCTIONS, worker_host
 from jobs.retention import sweep_retention
 from jobs.wakeup import WakingWorker
 from jobs.webhooks_delivery import DELIVER_WEBHOOK
@@ -61,15 +63,10 @@ async def startup(ctx: dict[str, Any]) -> None:
     configure_logging(settings.log_level, settings.log_json)
     stack = AsyncExitStack()
     try:
-        # arq runs the jobs; the host gives Resources, the PDF pool and the sweeps.
-        resources = await stack.enter_async_context(open_host(settings, run_jobs=False))
-        await stack.enter_async_context(job_sweeps(resources))
         # The runs this worker holds, beaten with its heartbeat: how others tell it died.
         ctx["runs"] = runs = RunRegistry()
-        await stack.enter_async_context(
-            worker_monitoring(settings, ctx["redis"], queue_name=settings.queue_name, runs=runs)
-        )
-        await resources.pdf_pool.warm()
+        # arq runs the jobs; the job host runs everything beside them (jobs/host.py).
+        resources = await stack.enter_async_context(worker_host(settings, ctx["redis"], runs))
     except BaseException:
         await stack.aclose()
         raise
