@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 from docat.db import open_database
 from docat.events import EventBus, open_event_bus
@@ -51,14 +51,36 @@ class Resources:
     # Login, sign-up, upload and per-operation limits (docat/rate_limits.py); Redis-backed in
     # production, in memory embedded.
     rate_limiter: RateLimiter
-    # Caches and clients made on first use by the part that owns them (the LLM runtime, the
-    # webhook HTTP client, the health monitor...), each under its own module's key.
-    extras: dict[str, Any] = field(default_factory=dict)
+    # One object per class for this process, owned by the part that defines the class (the LLM
+    # runtime, the webhook HTTP client, /health's monitor, caches): see `shared`.
+    _shared: dict[type[Any], Any] = field(default_factory=dict, repr=False)
     # Closed with the resources, after the queue has stopped its jobs (e.g. the LLM HTTP client).
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def close_with(self, closer: Callable[[], Awaitable[None]]) -> None:
         self.closers.append(closer)
+
+    def shared(self, kind: type[T], make: Callable[[], T] | None = None) -> T:
+        """This process's one `kind`, keyed by its class (typed, not a string): made by `make` on
+        first use; without `make` it must have been provided, else LookupError (a part that is
+        missing fails loudly instead of being silently skipped)."""
+        found = self._shared.get(kind)
+        if found is None:
+            if make is None:
+                raise LookupError(f"{kind.__name__} was not provided to this process's resources")
+            found = self._shared[kind] = make()
+        return cast(T, found)
+
+    def find(self, kind: type[T]) -> T | None:
+        """The `kind` provided or made so far, if any."""
+        return cast(T | None, self._shared.get(kind))
+
+    def provide(self, kind: type[T], value: T | None) -> T | None:
+        """Set (or with None, remove) this process's `kind`; returns the one it replaces."""
+        previous = self._shared.pop(kind, None)
+        if value is not None:
+            self._shared[kind] = value
+        return cast(T | None, previous)
 
 
 @asynccontextmanager

@@ -21,7 +21,7 @@ from graphql_api.background import api_background
 from graphql_api.documents.upload import remove_orphan_uploads
 from graphql_api.files import files_endpoint
 from graphql_api.metrics_access import metrics_allowed
-from graphql_api.persisted_queries import open_persisted_queries
+from graphql_api.persisted_queries import PersistedQueries, open_persisted_queries
 from graphql_api.request_guard import GraphQLRequestGuard
 from graphql_api.schema import build_schema
 from graphql_api.security_headers import SecurityHeadersMiddleware
@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ):
             resources = host.resources
             # Automatic persisted queries (graphql_api.http_protocol): Redis in production.
-            resources.extras["persisted_queries"] = persisted_queries
+            resources.provide(PersistedQueries, PersistedQueries(persisted_queries))
             app.state.resources = resources
             # Temp files of an API process killed mid-upload (graphql_api/documents/upload.py).
             await asyncio.to_thread(remove_orphan_uploads, settings)

@@ -21,7 +21,7 @@ from redis.asyncio import Redis
 
 from docat.heartbeat import LocalHeartbeats, RedisHeartbeats
 from docat.resources import Resources
-from graphql_api.health import CHECK_TIMEOUT, EXTRAS_KEY, HealthMonitor
+from graphql_api.health import CHECK_TIMEOUT, HealthMonitor
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +49,8 @@ async def api_background(
             redis = open_health_redis(settings.redis_url)
             stack.push_async_callback(redis.aclose)
             monitor = HealthMonitor(resources, redis=redis, heartbeats=RedisHeartbeats(redis))
-        resources.extras[EXTRAS_KEY] = monitor
+        resources.provide(HealthMonitor, monitor)
         try:
             yield
         finally:
-            resources.extras.pop(EXTRAS_KEY, None)
+            resources.provide(HealthMonitor, None)

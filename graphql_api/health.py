@@ -37,8 +37,6 @@ if TYPE_CHECKING:
 
 CHECK_TIMEOUT = 2.0
 CACHE_SECONDS = 1.0
-# resources.extras key of this process's HealthMonitor (set by graphql_api/background.py).
-EXTRAS_KEY = "health"
 
 OK, DEGRADED, DOWN, DISABLED = "ok", "degraded", "down", "disabled"
 # Components whose failure takes the instance down; workers only degrade it.
@@ -167,10 +165,7 @@ class HealthMonitor:
 
 def health_monitor(resources: Resources) -> HealthMonitor:
     """This process's monitor; a plain one (no Redis client of its own) if the lifespan set none."""
-    monitor = resources.extras.get(EXTRAS_KEY)
-    if not isinstance(monitor, HealthMonitor):
-        monitor = resources.extras[EXTRAS_KEY] = HealthMonitor(resources)
-    return monitor
+    return resources.shared(HealthMonitor, lambda: HealthMonitor(resources))
 
 
 async def check_health(resources: Resources) -> Detail:

@@ -40,7 +40,7 @@ from strawberry.types.unset import UNSET
 
 from docat.errors import DocatError
 from graphql_api.hardening import MAX_QUERY_LENGTH
-from graphql_api.persisted_queries import resolve_persisted_query
+from graphql_api.persisted_queries import PersistedQueries, resolve_persisted_query
 
 log = logging.getLogger("docat.graphql")
 
@@ -141,7 +141,7 @@ class GraphQLHTTPProtocol(BaseView[Request]):
     async def _persisted(self, request_data: GraphQLRequestData, context: Any) -> GraphQLError | None:
         """Fills in `request_data.query` from the APQ store; the error to answer with, if any."""
         resources = getattr(context, "resources", None)
-        store = resources.extras.get("persisted_queries") if resources is not None else None
+        store = resources.shared(PersistedQueries).store if resources is not None else None
         resolved = await resolve_persisted_query(store, request_data.query, request_data.extensions)
         if isinstance(resolved, GraphQLError):
             log.info(

@@ -25,6 +25,7 @@ import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from graphql import GraphQLError
@@ -45,6 +46,13 @@ class PersistedQueryStore(Protocol):
     async def get(self, sha256_hash: str) -> str | None: ...
 
     async def put(self, sha256_hash: str, query: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class PersistedQueries:
+    """This process's APQ store, as provided to Resources by the app lifespan."""
+
+    store: PersistedQueryStore
 
 
 class LocalPersistedQueries:

@@ -225,7 +225,8 @@ def _user_ids(event: dict[str, Any]) -> list[uuid.UUID]:
 
 def socket_watch(resources: Resources) -> SocketWatch:
     """The watch of this process's event bus (a new one if the bus was swapped, as tests do)."""
-    watch = resources.extras.get("socket_watch")
-    if not isinstance(watch, SocketWatch) or watch.bus is not resources.bus:
-        watch = resources.extras["socket_watch"] = SocketWatch(resources.bus)
+    watch = resources.find(SocketWatch)
+    if watch is None or watch.bus is not resources.bus:
+        watch = SocketWatch(resources.bus)
+        resources.provide(SocketWatch, watch)
     return watch

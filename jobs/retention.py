@@ -54,7 +54,6 @@ TEMP_MAX_AGE = timedelta(hours=24)
 # backlog (the first sweep after lowering retention_days) drains over a few runs.
 BATCH_SIZE = 100
 MAX_BATCHES = 20
-_LOCK_KEY = "retention_lock"
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,13 +175,14 @@ async def delete_expired_documents(
 # ---- the sweep -------------------------------------------------------------
 
 
+class SweepLock(asyncio.Lock):
+    """One retention sweep at a time in a process."""
+
+
 def sweep_lock(resources: Resources) -> asyncio.Lock:
     """One sweep at a time in a process; tests hold it to keep the embedded periodic sweep
-    (graphql_api/background.py) from running in the middle of their own."""
-    lock = resources.extras.get(_LOCK_KEY)
-    if not isinstance(lock, asyncio.Lock):
-        lock = resources.extras[_LOCK_KEY] = asyncio.Lock()
-    return lock
+    (periodic_retention, started by jobs/host.py) from running in the middle of their own."""
+    return resources.shared(SweepLock, SweepLock)
 
 
 async def sweep_retention(resources: Resources, *, now: datetime | None = None) -> RetentionReport:

@@ -49,7 +49,6 @@ LEASE_MARGIN_SECONDS = 20.0
 # A task may start a little before the row's due time (timer granularity, clock skew).
 DUE_SLACK_SECONDS = 2.0
 RETRYABLE_CODES = frozenset({408, 425, 429})
-_CLIENT = "webhook-http"
 
 
 def task_id(delivery_id: uuid.UUID, attempts: int, suffix: str = "") -> str:
@@ -100,19 +99,22 @@ def judge(answer: Answer) -> Verdict:
     return Verdict(False, False, f"HTTP {code} (not retried)")
 
 
-def _client(resources: Resources) -> httpx.AsyncClient:
-    client = resources.extras.get(_CLIENT)
-    if client is None:
+class WebhookClient(httpx.AsyncClient):
+    """The process's one HTTP client for deliveries (its own class: its own entry in Resources)."""
+
+
+def _client(resources: Resources) -> WebhookClient:
+    def make() -> WebhookClient:
         # trust_env=False: no proxy from the environment may carry the request elsewhere.
         # No kept-alive connections: the pool is keyed by address, and two webhook hosts on one
         # address must not share a connection opened for the other's name (Host, TLS).
-        client = httpx.AsyncClient(
+        client = WebhookClient(
             trust_env=False, follow_redirects=False, limits=httpx.Limits(max_keepalive_connections=0)
         )
-        resources.extras[_CLIENT] = client
         resources.close_with(client.aclose)
-    assert isinstance(client, httpx.AsyncClient)
-    return client
+        return client
+
+    return resources.shared(WebhookClient, make)
 
 
 async def _claim(settings: Settings, delivery_id: uuid.UUID, now: datetime) -> bool:

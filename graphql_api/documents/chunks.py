@@ -28,7 +28,6 @@ from models import Document, JobStatus
 DEFAULT_MAX_TOKENS = 512
 # Chunk lists of whole documents: a bounded number of them.
 CACHE_ENTRIES = 64
-_CACHE = "chunk-cache"
 ChunkKey = tuple[uuid.UUID, int, int, int]
 
 
@@ -106,12 +105,7 @@ async def _compute(info: Info, doc: Document, max_tokens: int, overlap: int) -> 
 
 
 def _cache(info: Info) -> ChunkCache:
-    extras = info.context.resources.extras
-    cache = extras.get(_CACHE)
-    if cache is None:
-        cache = extras[_CACHE] = ChunkCache()
-    assert isinstance(cache, ChunkCache)
-    return cache
+    return info.context.resources.shared(ChunkCache, ChunkCache)
 
 
 async def resolve_chunks(info: Info, doc: Document, max_tokens: int, overlap: int) -> list[ChunkType]:

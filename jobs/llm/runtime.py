@@ -1,6 +1,6 @@
 """What a process keeps for LLM work: one key pool, one HTTP client, providers on demand.
 
-    resources.extras["llm"] = LLMRuntime(settings)   (made on first use, closed with the resources)
+    llm_runtime(resources) -> LLMRuntime(settings)   (made on first use, closed with the resources)
         .keys     ProviderKeyStore: env + admin keys, reloaded every ~30 s, usage persisted
         .client   one httpx.AsyncClient: its connection pool is shared by every job
         .provider(task) -> LLMProvider for "ocr" or "translation", built per call
@@ -28,7 +28,6 @@ from jobs.llm.transport import RetryPolicy
 
 Task = Literal["ocr", "translation"]
 
-EXTRAS_KEY = "llm"
 
 # The admin setting naming each provider's model, per task.
 MODEL_SETTINGS: dict[Task, dict[str, str]] = {
@@ -66,17 +65,17 @@ class LLMRuntime:
 
 def llm_runtime(resources: Resources) -> LLMRuntime:
     """This process's runtime, made on first use and closed with the resources."""
-    runtime = resources.extras.get(EXTRAS_KEY)
+    runtime = resources.find(LLMRuntime)
     if runtime is None:
         runtime = LLMRuntime(resources.settings)
         install_llm_runtime(resources, runtime)
-    return runtime  # type: ignore[no-any-return]
+    return runtime
 
 
 def install_llm_runtime(resources: Resources, runtime: LLMRuntime) -> None:
     """Use `runtime` for this process (tests install one pointed at a fake server)."""
-    resources.extras[EXTRAS_KEY] = runtime
+    resources.provide(LLMRuntime, runtime)
     resources.close_with(runtime.aclose)
 
 
-__all__ = ["EXTRAS_KEY", "MODEL_SETTINGS", "LLMRuntime", "Task", "install_llm_runtime", "llm_runtime"]
+__all__ = ["MODEL_SETTINGS", "LLMRuntime", "Task", "install_llm_runtime", "llm_runtime"]

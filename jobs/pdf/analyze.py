@@ -61,6 +61,15 @@ def _read_head(source: Source) -> bytes:
         raise InvalidPdf(f"cannot read the file: {exc.strerror or exc}") from exc
 
 
+def _without_path(exc: Exception, source: Source) -> str:
+    """MuPDF's message with the file's path taken out ("Failed to open file 'data/tmp/...'"):
+    messages reach clients, who never learn the layout of the server's disk."""
+    message = str(exc)
+    if not isinstance(source, bytes):
+        message = message.replace(f" '{source}'", "").replace(str(source), "the file")
+    return message
+
+
 @contextmanager
 def open_pdf(source: Source, password: str | None = None) -> Iterator[pymupdf.Document]:
     """Open `source` as a PDF, authenticated, or raise InvalidPdf / EncryptedPdf.
@@ -80,7 +89,7 @@ def open_pdf(source: Source, password: str | None = None) -> Iterator[pymupdf.Do
     except Exception as exc:  # MuPDF raises FileDataError, RuntimeError, ValueError...
         if headerless:
             raise InvalidPdf("not a PDF file (no %PDF header)") from exc
-        raise InvalidPdf(f"the PDF cannot be opened: {exc}") from exc
+        raise InvalidPdf(f"the PDF cannot be opened: {_without_path(exc, source)}") from exc
     try:
         if doc.needs_pass:
             if not password:

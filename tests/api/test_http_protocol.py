@@ -16,7 +16,12 @@ from starlette.applications import Starlette
 from docat.settings import Settings
 from graphql_api.app import create_app
 from graphql_api.http_protocol import GRAPHQL_RESPONSE_JSON, prefers_graphql_response_json
-from graphql_api.persisted_queries import LocalPersistedQueries, RedisPersistedQueries, open_persisted_queries
+from graphql_api.persisted_queries import (
+    LocalPersistedQueries,
+    PersistedQueries,
+    RedisPersistedQueries,
+    open_persisted_queries,
+)
 from graphql_api.relay import to_global_id
 from models import JobStatus, User
 from tests.fixtures.graphql_client import GraphQLClient
@@ -182,9 +187,8 @@ async def test_a_failing_store_falls_back_to_the_full_query(gql: GraphQLClient, 
         async def put(self, sha256_hash: str, query: str) -> None:
             raise ConnectionError("redis down")
 
-    extras = app.state.resources.extras
-    kept = extras["persisted_queries"]
-    extras["persisted_queries"] = Down()
+    resources = app.state.resources
+    kept = resources.provide(PersistedQueries, PersistedQueries(Down()))
     try:
         sha = sha256(LANGUAGES)
         missing = await gql.http.post("/graphql", json={"extensions": apq(sha)})
@@ -192,7 +196,7 @@ async def test_a_failing_store_falls_back_to_the_full_query(gql: GraphQLClient, 
         sent = await gql.http.post("/graphql", json={"query": LANGUAGES, "extensions": apq(sha)})
         assert "de" in sent.json()["data"]["supportedLanguages"]
     finally:
-        extras["persisted_queries"] = kept
+        resources.provide(PersistedQueries, kept)
 
 
 # ---- subscriptions over HTTP ------------------------------------------------------------

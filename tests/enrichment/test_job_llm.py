@@ -19,7 +19,7 @@ from starlette.applications import Starlette
 
 from docat.resources import Resources
 from docat.settings import Settings
-from jobs.llm.runtime import EXTRAS_KEY, LLMRuntime
+from jobs.llm.runtime import LLMRuntime
 from jobs.llm.transport import RetryPolicy
 from tests.enrichment.conftest import FAST_POLICY, fake_settings
 from tests.enrichment.test_ocr_pages import MARKDOWN, image_only_pdf
@@ -81,21 +81,17 @@ async def app_llm(
 ) -> AsyncIterator[FakeLLM]:
     """The app's resources use the fake server (env key) for this test."""
     resources: Resources = app.state.resources
-    previous = resources.extras.get(EXTRAS_KEY)
     runtime = LLMRuntime(fake_settings(settings, fake_llm, openrouter_api_key=ENV_KEY), policy=FAST_POLICY)
-    resources.extras[EXTRAS_KEY] = runtime
+    previous = resources.provide(LLMRuntime, runtime)
     try:
         yield fake_llm
     finally:
-        if previous is None:
-            resources.extras.pop(EXTRAS_KEY, None)
-        else:
-            resources.extras[EXTRAS_KEY] = previous
+        resources.provide(LLMRuntime, previous)
         await runtime.aclose()
 
 
 def use_policy(app: Starlette, policy: RetryPolicy) -> None:
-    runtime: LLMRuntime = app.state.resources.extras[EXTRAS_KEY]
+    runtime: LLMRuntime = app.state.resources.shared(LLMRuntime)
     runtime.policy = policy
 
 
@@ -253,7 +249,7 @@ async def test_no_provider_is_refused_at_upload(
     app: Starlette, gql: GraphQLClient, user_token: str, isolated_keys: None, tmp_path: Path
 ) -> None:
     resources: Resources = app.state.resources
-    runtime = resources.extras.get(EXTRAS_KEY)
+    runtime = resources.find(LLMRuntime)
     assert runtime is None or not (runtime.settings.openrouter_api_key or runtime.settings.gemini_api_key)
     pdf = text_pdf(tmp_path / "r.pdf")
     for options in ({"translateTo": "de"}, {"engine": "LLM_OCR"}):
