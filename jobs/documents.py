@@ -3,7 +3,7 @@
     await process_document({"resources": resources, "job_try": 1}, str(doc.id), doc.run, token)
 
 The same function runs under arq (`docat worker`) and in the embedded API's
-in-process queue (docat/queue.py). Orchestration only: load, run the stages,
+in-process queue (docat/queue/in_process.py). Orchestration only: load, run the stages,
 save, publish. The stage bodies live beside it (jobs/extract_in_pool.py,
 jobs/page_store.py, jobs/results.py, jobs/llm_ocr_translate.py) and PyMuPDF runs in the
 process pool (jobs/process_pool.py).

@@ -1,7 +1,7 @@
 """An arq worker that starts a new job when it is queued, not at its next poll.
 
     worker = WakingWorker(**worker_settings(settings))     # arq's Worker, the same arguments
-    await notify_workers(redis, queue_name)                # docat/queue.py, after each enqueue
+    await notify_workers(redis, queue_name)                # docat/queue/arq_queue.py, after each enqueue
 
 arq 0.28 looks for jobs by polling its queue (a sorted set) every `poll_delay`
 seconds, so a job queued just after a poll waits for the next one: on average
