@@ -20,6 +20,7 @@ from docat.settings import Settings, load_settings
 from graphql_api.background import api_background
 from graphql_api.documents.upload import remove_orphan_uploads
 from graphql_api.files import files_endpoint
+from graphql_api.health import check_health
 from graphql_api.metrics_access import metrics_allowed
 from graphql_api.persisted_queries import PersistedQueries, open_persisted_queries
 from graphql_api.request_guard import GraphQLRequestGuard
@@ -39,8 +40,6 @@ async def metrics_endpoint(request: Request) -> Response:
 
 
 async def health_endpoint(request: Request) -> Response:
-    from graphql_api.health import check_health
-
     report = await check_health(request.app.state.resources)
     return JSONResponse(report, status_code=503 if report["status"] == "down" else 200)
 

@@ -61,6 +61,7 @@ class Context:
         account still works. `user()` reads the account for that.
         """
         if not self.claims_decoded:
+            # Late: graphql_api.auth imports this module (an import cycle at load time).
             from graphql_api.auth import request_token, verified_claims
 
             token = request_token(self)
@@ -73,6 +74,7 @@ class Context:
             # The socket lost its rights (it is being closed): nothing more runs on them.
             raise Unauthenticated(reason)
         if not self.viewer_loaded:
+            # Late, as above.
             from graphql_api.auth import authenticate
 
             self.viewer = await authenticate(self)

@@ -594,6 +594,7 @@ class DocumentJob:
 
 
 async def _provider_configured(resources: Resources) -> bool:
+    # Late, as in jobs/optional_stages.py: the provider clients load only in jobs that need them.
     from jobs.llm_ocr_translate import provider_configured
 
     return await provider_configured(resources)

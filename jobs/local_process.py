@@ -23,11 +23,13 @@ from pathlib import Path
 
 from docat.errors import BadUserInput, ProviderNotConfigured
 from docat.settings import Settings
+from jobs.pdf.analyze import inspect_pdf, open_pdf
 from jobs.pdf.chunks import ChunkingError, check_parameters, chunk_content
 from jobs.pdf.content import ExtractedContent, PageContent
 from jobs.pdf.markdown import to_markdown, to_text
 from jobs.pdf.options import ENGINES, ExtractOptions, PageRangeError, is_valid_ocr_language, parse_page_ranges
 from jobs.pdf.pipeline import assemble, run_pipeline
+from jobs.pdf.render import render_page_png
 from jobs.process_pool import make_executor, pool_size
 
 OUTPUT_FORMATS = ("json", "markdown", "text", "chunks")
@@ -100,8 +102,6 @@ def render(
 def _extract(
     path: Path, options: ExtractOptions, settings: Settings, collected: list[PageContent]
 ) -> ExtractedContent:
-    from jobs.pdf.analyze import inspect_pdf
-
     # Inspect first (cheap): a bad file fails before any process starts.
     page_count = len(options.pages) if options.pages else inspect_pdf(path, options.password).page_count
     workers = min(pool_size(settings), max(1, page_count // 8))
@@ -112,6 +112,7 @@ def _extract(
 
 
 def _provider_in_environment(settings: Settings) -> bool:
+    # The LLM modules load only when a run asks for a model (here and below).
     from jobs.llm.provider_choice import is_configured
 
     return is_configured(settings)
@@ -139,8 +140,6 @@ async def _llm_ocr(
 ) -> ExtractedContent:
     from jobs.llm.ocr import llm_ocr_page
     from jobs.llm.provider_choice import build_key_pool, build_provider
-    from jobs.pdf.analyze import open_pdf
-    from jobs.pdf.render import render_page_png
 
     provider = build_provider(settings, build_key_pool(settings))
     by_page = {p.page: p for p in pages}

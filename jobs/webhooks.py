@@ -104,6 +104,7 @@ async def record_deliveries(document_id: uuid.UUID, owner_id: uuid.UUID, run: in
 
 async def queue_deliveries(resources: Resources, deliveries: Sequence[WebhookDelivery]) -> None:
     """Best effort: a delivery not queued now is queued by the next sweep."""
+    # Late: jobs.webhooks_delivery imports this module (message ids).
     from jobs.webhooks_delivery import queue_attempt
 
     for delivery in deliveries:

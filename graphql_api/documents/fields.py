@@ -26,6 +26,9 @@ from jobs.pdf.content import ExtractedContent as ExtractedContentData
 from jobs.pdf.markdown import to_markdown
 from models import Document
 
+# The GraphQL types refer to each other (Document <-> User <-> logs): names from those modules
+# are imported for type checking only, and resolvers import them when they run (an import
+# cycle at load time otherwise; strawberry.lazy resolves the annotations).
 if TYPE_CHECKING:
     from graphql_api.documents.types import ExtractedContent
     from graphql_api.users.types import UserType

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, cast
 
 import strawberry
 
+from docat.errors import BadUserInput
 from graphql_api.context import Info
 from graphql_api.enums import described_enum
 from graphql_api.relay import (
@@ -28,6 +29,9 @@ from models import Document
 from models import JobStage as JobStageModel
 from models import JobStatus as JobStatusModel
 
+# The GraphQL types refer to each other (Document <-> User <-> logs): names from those modules
+# are imported for type checking only, and resolvers import them when they run (an import
+# cycle at load time otherwise; strawberry.lazy resolves the annotations).
 if TYPE_CHECKING:
     from graphql_api.documents.chunks import ChunkType
     from graphql_api.logs.types import ProcessingLogType
@@ -329,8 +333,6 @@ class ExtractedContent:
             strawberry.argument(description='Only these page ranges, 1-based: "3-5,8"; null: all.'),
         ] = None,
     ) -> list[ContentBlock]:
-        from docat.errors import BadUserInput
-
         try:
             wanted_pages = set(parse_page_ranges(pages) or ()) if pages else None
         except PageRangeError as exc:

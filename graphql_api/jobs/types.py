@@ -14,6 +14,9 @@ from graphql_api.relay import to_global_id
 from jobs.pdf.content import ContentBlock as ContentBlockData
 from models import JobStage, JobStatus
 
+# The GraphQL types refer to each other (Document <-> User <-> logs): names from those modules
+# are imported for type checking only, and resolvers import them when they run (an import
+# cycle at load time otherwise; strawberry.lazy resolves the annotations).
 if TYPE_CHECKING:
     from graphql_api.documents.types import DocumentType
 

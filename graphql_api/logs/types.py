@@ -14,6 +14,9 @@ from graphql_api.loaders import document_loader, user_loader
 from graphql_api.relay import Node, to_global_id
 from models import CreditLog, JobStage, LogLevel, ProcessingLog
 
+# The GraphQL types refer to each other (Document <-> User <-> logs): names from those modules
+# are imported for type checking only, and resolvers import them when they run (an import
+# cycle at load time otherwise; strawberry.lazy resolves the annotations).
 if TYPE_CHECKING:
     from graphql_api.documents.types import DocumentType
     from graphql_api.users.types import UserType

@@ -23,6 +23,9 @@ from models import Role as RoleModel
 from models import Tier as TierModel
 from models import User
 
+# The GraphQL types refer to each other (Document <-> User <-> logs): names from those modules
+# are imported for type checking only, and resolvers import them when they run (an import
+# cycle at load time otherwise; strawberry.lazy resolves the annotations).
 if TYPE_CHECKING:
     from graphql_api.documents.types import DocumentType, JobStatusEnum
 

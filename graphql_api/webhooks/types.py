@@ -7,6 +7,7 @@ from datetime import datetime
 import strawberry
 
 from graphql_api.relay import to_global_id
+from jobs.webhooks import message_id
 from models import DeliveryStatus, Webhook, WebhookAttempt, WebhookDelivery, WebhookEvent
 
 strawberry.enum(
@@ -91,8 +92,6 @@ class WebhookDeliveryType:
 
     @classmethod
     def from_model(cls, row: WebhookDelivery, attempts: list[WebhookAttempt]) -> WebhookDeliveryType:
-        from jobs.webhooks import message_id
-
         return cls(
             id=to_global_id("WebhookDelivery", row.id),
             message_id=message_id(row.id),
