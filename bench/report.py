@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 _MARK = {True: "met", False: "**missed**", None: "n/a"}
@@ -230,6 +231,31 @@ def _executor(part: dict[str, Any]) -> list[str]:
     return out + _table(["CPU µs", "plans", "graphql-core", "graphql-core needs more"], rows)
 
 
+_TITLES = {
+    "web_page": "Dashboard page weight and first rendered block (bench/web_page.py)",
+    "recovery": "Recovery after a worker is SIGKILLed mid-job (bench/recovery.py)",
+}
+
+
+def _flat(key: str) -> Callable[[dict[str, Any]], list[str]]:
+    """A part without a renderer of its own: its values, one row each (nested keys dotted)."""
+
+    def render_part(part: dict[str, Any]) -> list[str]:
+        rows: list[list[str]] = []
+
+        def walk(prefix: str, value: Any) -> None:
+            if isinstance(value, dict):
+                for name, inner in value.items():
+                    walk(f"{prefix}.{name}" if prefix else str(name), inner)
+            else:
+                rows.append([prefix, f"{value:.3g}" if isinstance(value, float) else str(value)])
+
+        walk("", part)
+        return [f"## {_TITLES.get(key, key)}", "", *_table(["measure", "value"], rows)]
+
+    return render_part
+
+
 def render(results: dict[str, Any]) -> str:
     meta = results.get("meta", {})
     out = [
@@ -262,6 +288,9 @@ def render(results: dict[str, Any]) -> str:
         "memory": _memory,
         "executor": _executor,
     }
+    for key in results:
+        if key not in sections and key not in ("meta", "targets"):
+            sections[key] = _flat(key)
     for key, render_part in sections.items():
         part = results.get(key)
         if part is None:

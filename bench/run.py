@@ -117,6 +117,12 @@ def _web_page(quick: bool) -> dict[str, Any]:
     return web_page.run(quick)
 
 
+def _recovery(quick: bool) -> dict[str, Any]:
+    from bench import recovery
+
+    return recovery.run(8 if quick else 12)
+
+
 PARTS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "extraction": _extraction,
     "scaling": _scaling,
@@ -126,6 +132,7 @@ PARTS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "memory": _memory,
     "executor": _executor,
     "web_page": _web_page,
+    "recovery": _recovery,
 }
 
 
