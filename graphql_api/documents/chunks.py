@@ -38,15 +38,31 @@ ChunkKey = tuple[uuid.UUID, int, int, int]
     ),
 )
 class ChunkType:
-    index: int
-    text: str
+    index: int = strawberry.field(
+        description="Position in the document's chunk list, 0-based, in reading order."
+    )
+    text: str = strawberry.field(
+        description=(
+            "The chunk's text: its blocks separated by a blank line, tables as Markdown. With "
+            "`overlap`, it may start with up to that many tokens from the end of the previous chunk "
+            "of the same section."
+        )
+    )
     headings: list[str] = strawberry.field(
         description="Section titles above this chunk, outermost first (title, heading, subheading)."
     )
     page: int = strawberry.field(description="1-based: the first page the text comes from")
-    pages: list[int]
-    token_count: int
-    block_types: list[BlockType]
+    pages: list[int] = strawberry.field(
+        description="Every page the text comes from, 1-based, ascending (the overlap's pages not counted)."
+    )
+    token_count: int = strawberry.field(
+        description=(
+            f"Tokens in `text`, at most maxTokens: exact for {TOKENIZER}, an estimate for other tokenizers."
+        )
+    )
+    block_types: list[BlockType] = strawberry.field(
+        description="The kinds of block the chunk is made of, each once, in order of first appearance."
+    )
 
     @classmethod
     def from_data(cls, chunk: ChunkData) -> ChunkType:

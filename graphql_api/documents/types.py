@@ -21,6 +21,7 @@ from graphql_api.relay import (
     to_global_id,
 )
 from graphql_api.scalars import JSON
+from jobs.pdf.chunks import MAX_MAX_TOKENS, MIN_MAX_TOKENS
 from jobs.pdf.content import ContentBlock as ContentBlockData
 from jobs.pdf.content import ExtractedContent as ExtractedContentData
 from jobs.pdf.content import TableData as TableDataModel
@@ -443,7 +444,26 @@ class DocumentType(Node):
         )
     )
     async def chunks(
-        self, info: Info, max_tokens: int | None = 512, overlap: int | None = 0
+        self,
+        info: Info,
+        max_tokens: Annotated[
+            int | None,
+            strawberry.argument(
+                description=(
+                    f"The most tokens a chunk may have (cl100k_base), {MIN_MAX_TOKENS}..{MAX_MAX_TOKENS} "
+                    "(null: 512)."
+                )
+            ),
+        ] = 512,
+        overlap: Annotated[
+            int | None,
+            strawberry.argument(
+                description=(
+                    "At most this many tokens from the end of a chunk start the next chunk of the same "
+                    "section, 0..half of maxTokens (null: 0, no overlap)."
+                )
+            ),
+        ] = 0,
     ) -> list[Annotated[ChunkType, strawberry.lazy("graphql_api.documents.chunks")]]:
         from graphql_api.documents.chunks import DEFAULT_MAX_TOKENS, resolve_chunks
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from docat.errors import BadUserInput
@@ -16,6 +18,9 @@ MAX_URL_LENGTH = 2048
 # Enough for any real integration; bounds the fan-out of one finished job.
 MAX_WEBHOOKS_PER_USER = 20
 DEFAULT_EVENTS = [WebhookEvent.COMPLETED, WebhookEvent.FAILED]
+# Only the owner changes a webhook: anyone else's, an ADMIN's look included, is NOT_FOUND.
+OWN_WEBHOOK = "NOT_FOUND if missing or not the caller's (ADMIN included)."
+ID_ARGUMENT = strawberry.argument(description="The webhook's global ID.")
 
 
 async def checked_url(info: Info, url: str) -> str:
@@ -41,15 +46,29 @@ class WebhookMutations:
     @strawberry.mutation(
         description=(
             "Be told (POST, signed per Standard Webhooks) when your jobs end. The answer carries the "
-            "whsec_ signing secret; it is never shown again (rotateWebhookSecret makes a new one)."
+            "whsec_ signing secret; it is never shown again (rotateWebhookSecret makes a new one). "
+            f"At most {MAX_WEBHOOKS_PER_USER} per user. Any signed-in user."
         )
     )
     async def create_webhook(
         self,
         info: Info,
-        url: str,
+        url: Annotated[
+            str,
+            strawberry.argument(
+                description=(
+                    f"Where to POST: http or https, at most {MAX_URL_LENGTH} characters, no credentials; "
+                    "its host must resolve to public addresses only (unless WEBHOOK_ALLOW_PRIVATE)."
+                )
+            ),
+        ],
         # The argument's default, shown in the schema; never mutated.
-        events: list[WebhookEventEnum] | None = DEFAULT_EVENTS,
+        events: Annotated[
+            list[WebhookEventEnum] | None,
+            strawberry.argument(
+                description="The job outcomes to be told about, at least one (null: COMPLETED and FAILED)."
+            ),
+        ] = DEFAULT_EVENTS,
     ) -> WebhookType:
         viewer = await info.context.require_user()
         wanted = checked_events(DEFAULT_EVENTS if events is None else events)
@@ -66,15 +85,32 @@ class WebhookMutations:
         return WebhookType.from_model(row, secret=secret)
 
     @strawberry.mutation(
-        description="Change a webhook's url, events or active flag; turning it on clears disabledReason."
+        description=(
+            "Change a webhook's url, events or active flag; turning it on clears disabledReason. "
+            f"{OWN_WEBHOOK} Any signed-in user."
+        )
     )
     async def update_webhook(
         self,
         info: Info,
-        id: strawberry.ID,
-        url: str | None = None,
-        events: list[WebhookEventEnum] | None = None,
-        active: bool | None = None,
+        id: Annotated[strawberry.ID, ID_ARGUMENT],
+        url: Annotated[
+            str | None,
+            strawberry.argument(description="The new URL, checked as in createWebhook; null: unchanged."),
+        ] = None,
+        events: Annotated[
+            list[WebhookEventEnum] | None,
+            strawberry.argument(description="The new job outcomes, at least one; null: unchanged."),
+        ] = None,
+        active: Annotated[
+            bool | None,
+            strawberry.argument(
+                description=(
+                    "false: no new deliveries, and pending ones are given up at their next try; "
+                    "true: on again, disabledReason cleared; null: unchanged."
+                )
+            ),
+        ] = None,
     ) -> WebhookType:
         viewer = await info.context.require_user()
         row = await get_webhook(viewer, id, to_change=True)
@@ -90,8 +126,12 @@ class WebhookMutations:
         await row.save()
         return WebhookType.from_model(row)
 
-    @strawberry.mutation(description="Delete a webhook and its delivery history.")
-    async def delete_webhook(self, info: Info, id: strawberry.ID) -> bool:
+    @strawberry.mutation(
+        description=(
+            f"Delete a webhook and its delivery history; answers true. {OWN_WEBHOOK} Any signed-in user."
+        )
+    )
+    async def delete_webhook(self, info: Info, id: Annotated[strawberry.ID, ID_ARGUMENT]) -> bool:
         viewer = await info.context.require_user()
         row = await get_webhook(viewer, id, to_change=True)
         await row.delete()
@@ -100,10 +140,12 @@ class WebhookMutations:
     @strawberry.mutation(
         description=(
             "A new signing secret, in this answer only; the old one stops signing at once "
-            "(deliveries still pending are signed with the new one)."
+            f"(deliveries still pending are signed with the new one). {OWN_WEBHOOK} Any signed-in user."
         )
     )
-    async def rotate_webhook_secret(self, info: Info, id: strawberry.ID) -> WebhookType:
+    async def rotate_webhook_secret(
+        self, info: Info, id: Annotated[strawberry.ID, ID_ARGUMENT]
+    ) -> WebhookType:
         viewer = await info.context.require_user()
         row = await get_webhook(viewer, id, to_change=True)
         secret = new_secret()

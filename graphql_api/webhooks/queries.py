@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Annotated
 
 import strawberry
 
 from graphql_api.context import Info
-from graphql_api.relay import Connection, Edge, paginate
+from graphql_api.relay import AFTER_ARGUMENT, Connection, Edge, first_argument, paginate
 from graphql_api.webhooks.access import get_webhook
 from graphql_api.webhooks.types import WebhookDeliveryType, WebhookType
+from jobs.webhooks_sweep import HISTORY_DAYS
 from models import Role, Webhook, WebhookAttempt, WebhookDelivery
 
 
 @strawberry.type
 class WebhookQueries:
-    @strawberry.field(description="The caller's webhooks (every user's for ADMIN), newest first.")
+    @strawberry.field(description="The caller's webhooks, newest first. Any signed-in user; ADMIN sees all.")
     async def webhooks(
-        self, info: Info, first: int | None = 20, after: str | None = None
+        self,
+        info: Info,
+        first: Annotated[int | None, first_argument(20)] = 20,
+        after: Annotated[str | None, AFTER_ARGUMENT] = None,
     ) -> Connection[WebhookType]:
         viewer = await info.context.require_user()
         query = Webhook.all() if viewer.role == Role.ADMIN else Webhook.filter(owner_id=viewer.id)
@@ -25,9 +30,18 @@ class WebhookQueries:
             query, first=first, after=after, time_field="created_at", convert=WebhookType.from_model
         )
 
-    @strawberry.field(description="Deliveries of one webhook, newest first, each with its attempts.")
+    @strawberry.field(
+        description=(
+            "Deliveries of one webhook, newest first, each with its attempts; finished ones are kept "
+            f"{HISTORY_DAYS} days. NOT_FOUND if missing or not the caller's. Owner or ADMIN."
+        )
+    )
     async def webhook_deliveries(
-        self, info: Info, webhook_id: strawberry.ID, first: int | None = 20, after: str | None = None
+        self,
+        info: Info,
+        webhook_id: Annotated[strawberry.ID, strawberry.argument(description="The webhook's global ID.")],
+        first: Annotated[int | None, first_argument(20)] = 20,
+        after: Annotated[str | None, AFTER_ARGUMENT] = None,
     ) -> Connection[WebhookDeliveryType]:
         viewer = await info.context.require_user()
         webhook = await get_webhook(viewer, webhook_id)

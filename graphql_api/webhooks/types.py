@@ -6,16 +6,36 @@ from datetime import datetime
 
 import strawberry
 
+from graphql_api.enums import described_enum
 from graphql_api.relay import to_global_id
 from jobs.webhooks import message_id
 from models import DeliveryStatus, Webhook, WebhookAttempt, WebhookDelivery, WebhookEvent
 
-strawberry.enum(
+described_enum(
     WebhookEvent,
     name="WebhookEvent",
     description="The terminal status of a job that a webhook is told about.",
+    values={
+        "COMPLETED": "A job ended COMPLETED; the POSTed body's `type` is document.completed.",
+        "FAILED": (
+            "A job ended FAILED; the POSTed body's `type` is document.failed and `data.error` says why."
+        ),
+        "CANCELLED": "A job ended CANCELLED; the POSTed body's `type` is document.cancelled.",
+    },
 )
-strawberry.enum(DeliveryStatus, name="WebhookDeliveryStatus")
+described_enum(
+    DeliveryStatus,
+    name="WebhookDeliveryStatus",
+    description="Where a delivery is: still being tried, or ended (the last two are terminal).",
+    values={
+        "PENDING": "Not delivered yet; `nextAttemptAt` says when the next try is.",
+        "DELIVERED": "The receiver answered 2xx. Terminal.",
+        "FAILED": (
+            "Given up: an answer that is not retried, an address the SSRF rules refuse, the retry "
+            "window spent, or the webhook turned off. `lastError` says which. Terminal."
+        ),
+    },
+)
 WebhookEventEnum = WebhookEvent
 DeliveryStatusEnum = DeliveryStatus
 
@@ -28,10 +48,17 @@ DeliveryStatusEnum = DeliveryStatus
     ),
 )
 class WebhookType:
-    id: strawberry.ID
-    url: str
-    events: list[WebhookEventEnum]
-    active: bool
+    id: strawberry.ID = strawberry.field(description="The webhook's global ID.")
+    url: str = strawberry.field(description="Where deliveries are POSTed (http or https).")
+    events: list[WebhookEventEnum] = strawberry.field(
+        description="The job outcomes it is told about, at least one."
+    )
+    active: bool = strawberry.field(
+        description=(
+            "Whether it is told about jobs that end; false once its owner turned it off, or the service "
+            "did (see disabledReason)."
+        )
+    )
     disabled_reason: str | None = strawberry.field(
         description="Why the service turned this webhook off (it kept failing); null while on."
     )
@@ -44,9 +71,11 @@ class WebhookType:
             "rotateWebhookSecret, null everywhere else."
         )
     )
-    owner_id: strawberry.ID
-    created_at: datetime
-    updated_at: datetime
+    owner_id: strawberry.ID = strawberry.field(description="The global ID of the user it belongs to.")
+    created_at: datetime = strawberry.field(description="When it was created.")
+    updated_at: datetime = strawberry.field(
+        description="When its owner last changed it (url, events, active flag or secret)."
+    )
 
     @classmethod
     def from_model(cls, row: Webhook, *, secret: str | None = None) -> WebhookType:
@@ -66,9 +95,11 @@ class WebhookType:
 
 @strawberry.type(name="WebhookAttempt", description="One try at sending a delivery.")
 class WebhookAttemptType:
-    at: datetime
+    at: datetime = strawberry.field(
+        description="When the attempt was recorded (after the answer or the error)."
+    )
     status_code: int | None = strawberry.field(description="The receiver's HTTP status; null if none came.")
-    duration_ms: int
+    duration_ms: int = strawberry.field(description="How long the attempt took, in milliseconds.")
     error: str | None = strawberry.field(description="Why it failed (timeout, connection, HTTP code...).")
 
     @classmethod
@@ -78,16 +109,25 @@ class WebhookAttemptType:
 
 @strawberry.type(name="WebhookDelivery", description="One event for one webhook, with every attempt.")
 class WebhookDeliveryType:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The delivery's global ID.")
     message_id: str = strawberry.field(description="The webhook-id header, the same on every attempt.")
-    event: WebhookEventEnum
-    document_id: strawberry.ID
-    status: DeliveryStatusEnum
-    attempt_count: int
+    event: WebhookEventEnum = strawberry.field(description="The job outcome this delivery reports.")
+    document_id: strawberry.ID = strawberry.field(
+        description="The document's global ID (the document may have been deleted since)."
+    )
+    status: DeliveryStatusEnum = strawberry.field(description="Pending, delivered, or given up.")
+    attempt_count: int = strawberry.field(description="Attempts made so far (0 before the first).")
     next_attempt_at: datetime | None = strawberry.field(description="When PENDING: the next try.")
-    last_error: str | None
-    created_at: datetime
-    finished_at: datetime | None
+    last_error: str | None = strawberry.field(
+        description=(
+            "Why the last attempt failed, or why the delivery was given up; null before a failure "
+            "and once DELIVERED."
+        )
+    )
+    created_at: datetime = strawberry.field(description="When it was recorded, as the job ended.")
+    finished_at: datetime | None = strawberry.field(
+        description="When it was DELIVERED or given up; null while PENDING."
+    )
     attempts: list[WebhookAttemptType] = strawberry.field(description="Oldest first.")
 
     @classmethod
