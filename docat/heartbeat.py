@@ -202,11 +202,14 @@ async def beat_once(store: HeartbeatStore, worker: str) -> None:
     await store.beat(worker, now)
 
 
-async def _beat_forever(store: HeartbeatStore, worker: str, interval: float) -> None:
+async def _beat_forever(store: HeartbeatStore, worker: str, interval: float, stop: asyncio.Event) -> None:
     delay = interval
     failures = 0
     while True:
-        await asyncio.sleep(delay)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=delay)
+        if stop.is_set():
+            return
         try:
             await beat_once(store, worker)
         except Exception as exc:  # Redis down: keep beating, soon, so the key is back at once
@@ -234,13 +237,20 @@ async def heartbeating(
         await beat_once(store, name)
     except Exception as exc:
         log.warning("first heartbeat of %s not stored: %s", name, type(exc).__name__)
-    task = asyncio.create_task(_beat_forever(store, name, interval), name=f"docat-heartbeat:{name}")
+    stop = asyncio.Event()
+    task = asyncio.create_task(_beat_forever(store, name, interval, stop), name=f"docat-heartbeat:{name}")
     try:
         yield name
     finally:
+        # The flag as well as the cancel: a cancellation that lands inside a Redis command while
+        # the client reconnects can be swallowed by the client, and then `await task` never
+        # returned (a test hung there). The flag ends the loop at its next turn; the wait is
+        # bounded either way.
+        stop.set()
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        done, _ = await asyncio.wait({task}, timeout=2.0)
+        if not done:
+            log.warning("heartbeat loop of %s did not stop within 2 s", name)
         try:
             # Bounded: shutting down must not wait on an unreachable Redis.
             await asyncio.wait_for(store.forget(name), timeout=2.0)
