@@ -20,10 +20,10 @@ Repeats. The job reports its state on every heartbeat tick (jobs/tracker.py, twi
 mostly unchanged during a long stage. An event whose client-visible fields (status, stage,
 progress, page, pageCount, message: everything but ``at``) equal the last one's is not sent;
 subscribers would only get the same state again with a new ``at``. One exception keeps a
-liveness signal within the contract ("at least once a second during long stages" is met by the
-changes themselves while the job moves): an unchanged state is re-sent at most every
-``keepalive`` seconds (KEEPALIVE_SECONDS), so a dashboard can still tell a stalled stage from a
-lost connection. A terminal status is always sent, repeated or not.
+liveness signal the contract asks for ("at least once a second during long stages"): an
+unchanged state is re-sent once ``keepalive`` seconds (KEEPALIVE_SECONDS, 1 s) have passed
+without an event, so a dashboard can tell a long stage from a lost connection, and a page that
+takes minutes costs one event a second instead of the job's two heartbeats a second. A terminal status is always sent, repeated or not.
 
 Progress never decreases within one run (clamped to the highest value sent, and to 0..1);
 `reset()` starts a new run (reprocessing).
@@ -53,8 +53,9 @@ from docat.events import (
 
 logger = logging.getLogger(__name__)
 
-# An unchanged state is published again only after this long (see "Repeats" above).
-KEEPALIVE_SECONDS = 5.0
+# An unchanged state is published again only after this long (see "Repeats" above): the
+# contract's "at least once a second during long stages".
+KEEPALIVE_SECONDS = 1.0
 # What a client sees of an event: all of it but `at` (and the bookkeeping `run`).
 _VISIBLE_KEYS = ("status", "stage", "progress", "page", "pageCount", "message")
 

@@ -51,13 +51,14 @@ async def test_an_unchanged_state_is_not_sent_again_until_the_keepalive() -> Non
     recorder, clock = Recorder(), Clock()
     job = ProgressPublisher(recorder, "d1", "u1", clock=clock)
     await job.progress("PROCESSING", "OCR", 0.2, page=1, page_count=4)
-    for _ in range(8):  # the tracker's ticks during a long page: nothing new
-        clock.now += 0.5
+    tick = KEEPALIVE_SECONDS / 4  # the tracker's ticks during a long page: nothing new
+    for _ in range(3):
+        clock.now += tick
         await job.progress("PROCESSING", "OCR", 0.2, page=1, page_count=4)
     assert len(recorder.sent) == 1
-    clock.now += KEEPALIVE_SECONDS
+    clock.now += tick
     await job.progress("PROCESSING", "OCR", 0.2, page=1, page_count=4)  # the keepalive
-    clock.now += 0.5
+    clock.now += tick
     await job.progress("PROCESSING", "OCR", 0.2, page=1, page_count=4)
     assert len(recorder.sent) == 2 and visible(recorder.sent[0]) == visible(recorder.sent[1])
 
