@@ -53,7 +53,7 @@ class Resources:
     rate_limiter: RateLimiter
     # One object per class for this process, owned by the part that defines the class (the LLM
     # runtime, the webhook HTTP client, /health's monitor, caches): see `shared`.
-    _shared: dict[type[Any], Any] = field(default_factory=dict, repr=False)
+    parts: dict[type[Any], Any] = field(default_factory=dict, repr=False)
     # Closed with the resources, after the queue has stopped its jobs (e.g. the LLM HTTP client).
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
@@ -64,22 +64,22 @@ class Resources:
         """This process's one `kind`, keyed by its class (typed, not a string): made by `make` on
         first use; without `make` it must have been provided, else LookupError (a part that is
         missing fails loudly instead of being silently skipped)."""
-        found = self._shared.get(kind)
+        found = self.parts.get(kind)
         if found is None:
             if make is None:
                 raise LookupError(f"{kind.__name__} was not provided to this process's resources")
-            found = self._shared[kind] = make()
+            found = self.parts[kind] = make()
         return cast(T, found)
 
     def find(self, kind: type[T]) -> T | None:
         """The `kind` provided or made so far, if any."""
-        return cast(T | None, self._shared.get(kind))
+        return cast(T | None, self.parts.get(kind))
 
     def provide(self, kind: type[T], value: T | None) -> T | None:
         """Set (or with None, remove) this process's `kind`; returns the one it replaces."""
-        previous = self._shared.pop(kind, None)
+        previous = self.parts.pop(kind, None)
         if value is not None:
-            self._shared[kind] = value
+            self.parts[kind] = value
         return cast(T | None, previous)
 
 

@@ -1,7 +1,7 @@
 """Enrichment against the real app's database and the fake LLM server.
 
 Every test gets its own Resources (the app's database, storage and bus, but
-fresh `extras`) with an LLMRuntime whose settings point both providers at
+fresh `parts`) with an LLMRuntime whose settings point both providers at
 the fake server and whose retries take milliseconds. Admin keys other tests
 left active are switched off for the test and back on after it, so each
 test knows exactly which keys are in the pool.
@@ -89,8 +89,8 @@ async def llm_resources(
 
     async def make(**update: Any) -> Resources:
         test_settings = fake_settings(settings, fake_llm, **update)
-        # The app's database, storage, bus and pool; its own settings and extras.
-        resources = dataclasses.replace(base, settings=test_settings, extras={})
+        # The app's database, storage, bus and pool; its own settings and parts (LLM runtime).
+        resources = dataclasses.replace(base, settings=test_settings, parts={})
         runtime = LLMRuntime(test_settings, keys=ProviderKeyStore(test_settings), policy=FAST_POLICY)
         install_llm_runtime(resources, runtime)
         made.append(runtime)

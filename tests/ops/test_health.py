@@ -158,7 +158,7 @@ class CountingStorage:
 
 def fake_resources(storage: Any) -> Any:
     settings = SimpleNamespace(embedded=True)
-    return SimpleNamespace(settings=settings, storage=storage, bus=SimpleNamespace(connected=True), extras={})
+    return SimpleNamespace(settings=settings, storage=storage, bus=SimpleNamespace(connected=True))
 
 
 async def test_a_hanging_check_is_down_and_never_holds_the_response(app: Any) -> None:
