@@ -21,6 +21,7 @@ else is INTERNAL and its message never reaches a client.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 # A filesystem path in a message (a library's "Failed to open file 'data/tmp/upload-1.pdf'"):
@@ -36,6 +37,17 @@ _PATH = re.compile(
 def without_paths(message: str) -> str:
     """`message` with any server file path taken out: clients never learn the layout of the disk."""
     return _PATH.sub("", message).strip() or "unreadable file"
+
+
+def error_chain(exc: BaseException, limit: int = 16) -> Iterator[BaseException]:
+    """`exc`, then what caused it (`__cause__`, else `__context__`), each once, at most `limit`:
+    where the real reason for a wrapped error (a refused socket under a driver's error) is found."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen and len(seen) < limit:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
 
 
 class DocatError(Exception):

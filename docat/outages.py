@@ -19,6 +19,8 @@ import botocore.exceptions
 import redis.exceptions
 from tortoise.exceptions import DBConnectionError
 
+from docat.errors import error_chain
+
 # Ordered: the first match names the dependency.
 _OUTAGES: tuple[tuple[str, tuple[type[BaseException], ...]], ...] = (
     ("redis", (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)),
@@ -46,18 +48,9 @@ _OUTAGES: tuple[tuple[str, tuple[type[BaseException], ...]], ...] = (
 _MAX_CHAIN = 8
 
 
-def _chain(exc: BaseException) -> list[BaseException]:
-    seen: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and len(seen) < _MAX_CHAIN and current not in seen:
-        seen.append(current)
-        current = current.__cause__ or current.__context__
-    return seen
-
-
 def outage_of(exc: BaseException) -> str | None:
     """The dependency `exc` says is unreachable, or None when it is any other error."""
-    for error in _chain(exc):
+    for error in error_chain(exc, _MAX_CHAIN):
         # asyncpg says "connection is closed" with an InterfaceError when a pooled connection died.
         if isinstance(error, asyncpg.exceptions.InterfaceError) and "connection" in str(error).lower():
             return "database"

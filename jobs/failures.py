@@ -12,10 +12,9 @@ are not retried here either: the provider clients already retried them.
 from __future__ import annotations
 
 import errno
-from collections.abc import Iterator
 from dataclasses import dataclass
 
-from docat.errors import DocatError
+from docat.errors import DocatError, error_chain
 from docat.storage import StorageUnavailable
 from jobs.pdf.errors import PdfError
 from jobs.process_pool import PoolBroken
@@ -49,15 +48,6 @@ class Failure:
     message: str
 
 
-def _chain(exc: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        current = current.__cause__ or current.__context__
-
-
 def _is_transient_one(exc: BaseException) -> bool:
     if isinstance(exc, StorageUnavailable | PoolBroken):
         return True
@@ -88,7 +78,7 @@ def _is_s3_server_error(exc: BaseException) -> bool:
 
 def is_transient(exc: BaseException) -> bool:
     """True when running the same job again later may well succeed."""
-    for link in _chain(exc):
+    for link in error_chain(exc):
         if isinstance(link, DocatError | PdfError) and not isinstance(link, StorageUnavailable):
             return False  # an explicit verdict wins over the I/O error it wraps
         if _is_transient_one(link):

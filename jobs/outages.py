@@ -23,9 +23,10 @@ import errno
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from docat.errors import error_chain
 from docat.storage import StorageUnavailable
 
 logger = logging.getLogger(__name__)
@@ -71,15 +72,6 @@ _NETWORK_ERRNOS = frozenset(
 )
 
 
-def _chain(exc: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        current = current.__cause__ or current.__context__
-
-
 def _is_connection_error_one(exc: BaseException) -> bool:
     if isinstance(exc, StorageUnavailable | ConnectionError | TimeoutError):
         return True
@@ -98,7 +90,7 @@ def _is_connection_error_one(exc: BaseException) -> bool:
 def is_connection_error(exc: BaseException) -> bool:
     """True when `exc` (or what caused it: a tortoise OperationalError wrapping a lost
     connection) says a service could not be reached."""
-    return any(_is_connection_error_one(link) for link in _chain(exc))
+    return any(_is_connection_error_one(link) for link in error_chain(exc))
 
 
 class OutageWindow:

@@ -23,7 +23,8 @@ subscribers would only get the same state again with a new ``at``. One exception
 liveness signal the contract asks for ("at least once a second during long stages"): an
 unchanged state is re-sent once ``keepalive`` seconds (KEEPALIVE_SECONDS, 1 s) have passed
 without an event, so a dashboard can tell a long stage from a lost connection, and a page that
-takes minutes costs one event a second instead of the job's two heartbeats a second. A terminal status is always sent, repeated or not.
+takes minutes costs one event a second instead of the job's two heartbeats a second. A terminal
+status is always sent, repeated or not.
 
 Progress never decreases within one run (clamped to the highest value sent, and to 0..1);
 `reset()` starts a new run (reprocessing).
