@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import pymupdf
 
+from jobs.pdf.column_gaps import gap_middles
 from jobs.pdf.content import Bbox, TableData
 from jobs.pdf.layout import Line
 from jobs.pdf.tables import THIN, FoundTable, PathBox, Rect4, split_rules
@@ -205,26 +206,7 @@ def candidate_regions(stack: RuleStack, lines: Sequence[Line]) -> list[_Region]:
 def _column_bounds(body: list[list[Word]], min_gap: float) -> list[float]:
     """x positions between columns: the middle of every gap at least `min_gap`
     wide that no body row puts ink in."""
-    lo = min(w[0][0] for row in body for w in row)
-    hi = max(w[0][2] for row in body for w in row)
-    size = int(hi - lo) + 2
-    depth = [0] * (size + 1)  # difference array: rows inking each 1 pt bin
-    for row in body:
-        for x0, x1 in _merged(sorted((w[0][0], w[0][2]) for w in row)):
-            depth[int(x0 - lo)] += 1
-            depth[int(x1 - lo) + 1] -= 1
-    bounds: list[float] = []
-    ink = 0
-    gap_start: int | None = None
-    for i in range(size):
-        ink += depth[i]
-        if ink == 0 and gap_start is None:
-            gap_start = i
-        elif ink and gap_start is not None:
-            if i - gap_start >= min_gap:
-                bounds.append(lo + (gap_start + i) / 2)
-            gap_start = None
-    return bounds
+    return gap_middles([_merged(sorted((w[0][0], w[0][2]) for w in row)) for row in body], min_gap)
 
 
 def _merged(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:

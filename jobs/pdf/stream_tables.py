@@ -46,6 +46,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from jobs.pdf.column_gaps import gap_middles
 from jobs.pdf.content import Bbox, TableData
 from jobs.pdf.layout import Line
 from jobs.pdf.tables import FoundTable, Rect4
@@ -181,26 +182,7 @@ def _candidates(rows: list[_Row], min_gap: float) -> list[list[_Row]]:
 def _bounds(rows: list[list[_Piece]], min_gap: float) -> list[float]:
     """x positions between columns: the middle of every gap at least `min_gap` wide
     that no row puts ink in."""
-    lo = min(p.bbox[0] for row in rows for p in row)
-    hi = max(p.bbox[2] for row in rows for p in row)
-    size = int(hi - lo) + 2
-    depth = [0] * (size + 1)
-    for row in rows:
-        for p in row:
-            depth[int(p.bbox[0] - lo)] += 1
-            depth[int(p.bbox[2] - lo) + 1] -= 1
-    bounds: list[float] = []
-    ink = 0
-    gap_start: int | None = None
-    for i in range(size):
-        ink += depth[i]
-        if ink == 0 and gap_start is None:
-            gap_start = i
-        elif ink and gap_start is not None:
-            if i - gap_start >= min_gap:
-                bounds.append(lo + (gap_start + i) / 2)
-            gap_start = None
-    return bounds
+    return gap_middles([[(p.bbox[0], p.bbox[2]) for p in row] for row in rows], min_gap)
 
 
 def _aligned(cells: list[_Piece]) -> bool:
