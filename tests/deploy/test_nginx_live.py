@@ -29,11 +29,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.fixtures.databases import create_postgres_database, drop_postgres_database
 from tests.fixtures.graphql_client import GraphQLClient
-from tests.fixtures.redis_server import RedisServer, free_port
+from tests.fixtures.redis_server import free_port
 from tests.jobs import pdfs
-from tests.jobs.services import ProductionStack, production_env
+from tests.jobs.services import ProductionStack, running_stack
 from tests.subscriptions.job_streams import gql_job_progress
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "nginx.conf.template"
@@ -89,29 +88,19 @@ def render(folder: Path, port: int, replicas: list[str]) -> Path:
 @pytest.fixture(scope="module")
 async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[ProductionStack, list[str]]]:
     folder = tmp_path_factory.mktemp("nginx-stack")
-    database_url = await create_postgres_database()
-    redis = RedisServer(folder)
-    redis.start()
-    env = production_env(
-        database_url,
-        redis.url,
+    async with running_stack(
+        folder,
+        (ADMIN_EMAIL, ADMIN_PASSWORD),
+        serve=False,
         MAX_UPLOAD_MB=str(MAX_UPLOAD_MB),
         # Replicas on one machine share the files folder (S3 in a real deployment).
         DATA_DIR=str(folder / "data"),
         # As compose trusts its network's subnet (deploy/docker-compose.yml).
         TRUSTED_PROXIES=f"{NGINX_ADDRESS}/32",
-    )
-    production = ProductionStack(folder, env)
-    try:
-        production.migrate()
-        production.create_admin(ADMIN_EMAIL, ADMIN_PASSWORD)
+    ) as production:
         replicas = [production.serve().removeprefix("http://") for _ in range(2)]
         production.worker()
         yield production, replicas
-    finally:
-        production.close()
-        redis.stop()
-        await drop_postgres_database(database_url)
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,8 @@
 """Real `docat` processes for the production-mode tests: migrate, serve, worker.
 
-    stack = ProductionStack(tmp, env)          # env: DATABASE_URL, REDIS_URL, S3_*, QUEUE_NAME...
+    async with running_stack(tmp, ("admin@example.com", "pw"), WORKER_MAX_JOBS="2") as stack:
+        ...                                    # its own database and Redis, migrated, one API
+    stack = ProductionStack(tmp, env)          # by hand: env DATABASE_URL, REDIS_URL, S3_*, QUEUE_NAME...
     stack.migrate(); stack.create_admin(email, password)
     api = stack.serve()                        # waits for /health
     worker = stack.worker()                    # its own process group (its PDF pool included)
@@ -19,11 +21,14 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
 
-from tests.fixtures.redis_server import free_port
+from tests.fixtures.databases import create_postgres_database, drop_postgres_database
+from tests.fixtures.redis_server import RedisServer, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 STARTUP_WAIT = 60.0
@@ -96,6 +101,8 @@ def production_env(database_url: str, redis_url: str, **extra: str) -> dict[str,
 class ProductionStack:
     def __init__(self, folder: Path, env: dict[str, str]) -> None:
         self.folder = folder
+        # Its own redis-server when made by `running_stack`.
+        self.redis: RedisServer | None = None
         self.env = {
             "PATH": os.environ.get("PATH", ""),
             "HOME": str(folder),
@@ -157,3 +164,27 @@ class ProductionStack:
     def close(self) -> None:
         for service in reversed(self.services):
             service.stop()
+
+
+@asynccontextmanager
+async def running_stack(
+    folder: Path, admin: tuple[str, str], *, serve: bool = True, **extra: str
+) -> AsyncIterator[ProductionStack]:
+    """A production stack with a PostgreSQL database and a redis-server of its own (the test
+    may stop it: `stack.redis`), migrated, with an admin and (`serve`) one API process; `extra`
+    goes into its environment. Everything is stopped and dropped afterwards."""
+    database_url = await create_postgres_database()
+    redis = RedisServer(folder)
+    redis.start()
+    stack = ProductionStack(folder, production_env(database_url, redis.url, **extra))
+    stack.redis = redis
+    try:
+        stack.migrate()
+        stack.create_admin(*admin)
+        if serve:
+            stack.serve()
+        yield stack
+    finally:
+        stack.close()
+        redis.stop()
+        await drop_postgres_database(database_url)

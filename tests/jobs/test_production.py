@@ -25,14 +25,12 @@ from docat.events import is_terminal, open_event_bus, user_channel
 from docat.settings import load_settings
 from graphql_api.relay import from_global_id
 from tests.conftest import TEST_SECRET
-from tests.fixtures.databases import create_postgres_database, drop_postgres_database
 from tests.fixtures.graphql_client import GraphQLClient
-from tests.fixtures.redis_server import RedisServer
 from tests.fixtures.s3_server import s3_admin_client, s3_settings
 from tests.fixtures.waiting import uuid_of
 from tests.jobs import pdfs
 from tests.jobs.conftest import CANCEL, DOCUMENT, UPLOAD, eventually
-from tests.jobs.services import ProductionStack, Service, production_env
+from tests.jobs.services import ProductionStack, Service, running_stack
 
 ADMIN_EMAIL = "ops-admin@example.com"
 ADMIN_PASSWORD = "correct horse battery staple"
@@ -74,33 +72,20 @@ class Client:
 @pytest.fixture(scope="module")
 async def stack(tmp_path_factory: pytest.TempPathFactory, s3_endpoint: str) -> AsyncIterator[ProductionStack]:
     folder = tmp_path_factory.mktemp("production")
-    database_url = await create_postgres_database()
     bucket = f"docat-jobs-{uuid.uuid4().hex}"
-    s3 = s3_admin_client(s3_endpoint)
-    s3.create_bucket(Bucket=bucket)
-    redis = RedisServer(folder)
-    redis.start()
+    s3_admin_client(s3_endpoint).create_bucket(Bucket=bucket)
     # One PDF process per worker (production_env): jobs take long enough to be killed in the middle.
-    env = production_env(
-        database_url,
-        redis.url,
+    async with running_stack(
+        folder,
+        (ADMIN_EMAIL, ADMIN_PASSWORD),
         WORKER_MAX_JOBS="2",
         # Low enough that a killed worker's job is taken over soon, high enough that a live
         # worker on a busy test machine is never mistaken for a dead one.
         JOB_STALE_SECONDS="8",
         RECOVERY_INTERVAL_SECONDS="1",
         **{key.upper(): str(value) for key, value in s3_settings(bucket, s3_endpoint).items()},
-    )
-    production = ProductionStack(folder, env)
-    try:
-        production.migrate()
-        production.create_admin(ADMIN_EMAIL, ADMIN_PASSWORD)
-        production.serve()
+    ) as production:
         yield production
-    finally:
-        production.close()
-        redis.stop()
-        await drop_postgres_database(database_url)
 
 
 @pytest.fixture

@@ -16,12 +16,11 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.fixtures.databases import create_postgres_database, drop_postgres_database
 from tests.fixtures.graphql_client import GraphQLClient
 from tests.fixtures.redis_server import RedisServer
 from tests.jobs import pdfs
 from tests.jobs.conftest import DOCUMENT, UPLOAD, eventually
-from tests.jobs.services import ProductionStack, Service, production_env
+from tests.jobs.services import ProductionStack, Service, running_stack
 
 ADMIN_EMAIL = "outage-admin@example.com"
 ADMIN_PASSWORD = "correct horse battery staple"
@@ -49,20 +48,10 @@ class Outage:
 @pytest.fixture(scope="module")
 async def outage(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Outage]:
     folder = tmp_path_factory.mktemp("redis-outage")
-    database_url = await create_postgres_database()
-    redis = RedisServer(folder)
-    redis.start()
-    stack = ProductionStack(folder, production_env(database_url, redis.url, WORKER_MAX_JOBS="2"))
-    try:
-        stack.migrate()
-        stack.create_admin(ADMIN_EMAIL, ADMIN_PASSWORD)
-        stack.serve()
+    async with running_stack(folder, (ADMIN_EMAIL, ADMIN_PASSWORD), WORKER_MAX_JOBS="2") as stack:
+        assert stack.redis is not None
         workers = [stack.worker(), stack.worker()]
-        yield Outage(stack, redis, workers)
-    finally:
-        stack.close()
-        redis.stop()
-        await drop_postgres_database(database_url)
+        yield Outage(stack, stack.redis, workers)
 
 
 @pytest.fixture

@@ -26,12 +26,10 @@ from docat.events import is_terminal, job_channel, open_event_bus, pages_channel
 from docat.settings import load_settings
 from graphql_api.relay import from_global_id
 from tests.conftest import TEST_SECRET
-from tests.fixtures.databases import create_postgres_database, drop_postgres_database
 from tests.fixtures.graphql_client import GraphQLClient
-from tests.fixtures.redis_server import RedisServer
 from tests.jobs import pdfs
 from tests.jobs.conftest import DOCUMENT, UPLOAD, eventually
-from tests.jobs.services import ProductionStack, Service, production_env
+from tests.jobs.services import ProductionStack, Service, running_stack
 
 ADMIN_EMAIL = "takeover-admin@example.com"
 ADMIN_PASSWORD = "correct horse battery staple"
@@ -61,19 +59,8 @@ def hundred_pages() -> bytes:
 
 @pytest.fixture
 async def stack(tmp_path: Path) -> AsyncIterator[ProductionStack]:
-    database_url = await create_postgres_database()
-    redis = RedisServer(tmp_path)
-    redis.start()
-    production = ProductionStack(tmp_path, production_env(database_url, redis.url, WORKER_MAX_JOBS="1"))
-    try:
-        production.migrate()
-        production.create_admin(ADMIN_EMAIL, ADMIN_PASSWORD)
-        production.serve()
+    async with running_stack(tmp_path, (ADMIN_EMAIL, ADMIN_PASSWORD), WORKER_MAX_JOBS="1") as production:
         yield production
-    finally:
-        production.close()
-        redis.stop()
-        await drop_postgres_database(database_url)
 
 
 async def test_a_killed_workers_job_resumes_on_the_other_worker(stack: ProductionStack) -> None:

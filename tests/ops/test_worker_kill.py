@@ -17,12 +17,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.fixtures.databases import create_postgres_database, drop_postgres_database
 from tests.fixtures.graphql_client import GraphQLClient
-from tests.fixtures.redis_server import RedisServer
 from tests.jobs import pdfs
 from tests.jobs.conftest import DOCUMENT, UPLOAD, eventually
-from tests.jobs.services import ProductionStack, production_env
+from tests.jobs.services import ProductionStack, running_stack
 
 ADMIN_EMAIL = "kill-admin@example.com"
 ADMIN_PASSWORD = "correct horse battery staple"
@@ -51,19 +49,8 @@ def session_members(session: int) -> list[int]:
 
 @pytest.fixture
 async def stack(tmp_path: Path) -> AsyncIterator[ProductionStack]:
-    database_url = await create_postgres_database()
-    redis = RedisServer(tmp_path)
-    redis.start()
-    production = ProductionStack(tmp_path, production_env(database_url, redis.url))
-    try:
-        production.migrate()
-        production.create_admin(ADMIN_EMAIL, ADMIN_PASSWORD)
-        production.serve()
+    async with running_stack(tmp_path, (ADMIN_EMAIL, ADMIN_PASSWORD)) as production:
         yield production
-    finally:
-        production.close()
-        redis.stop()
-        await drop_postgres_database(database_url)
 
 
 async def test_the_pool_of_a_sigkilled_worker_is_gone_within_seconds(stack: ProductionStack) -> None:
