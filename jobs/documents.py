@@ -80,6 +80,8 @@ logger = logging.getLogger(__name__)
 # Tries of one run against transient errors (storage, database, pool), then INTERNAL.
 MAX_TRIES = 4
 RETRY_BASE_SECONDS = 2.0
+# Page warnings written to the processing log per run, at most (see _log_page_warnings).
+MAX_WARNING_LINES = 50
 TRANSIENT_MESSAGE = "processing failed: a service it needs stayed unavailable; try again later"
 
 
@@ -173,6 +175,8 @@ class DocumentJob:
         self.inspection: PdfInspection | None = None
         # Text-layer pages waiting for the vision model (engine LLM_OCR).
         self.held: dict[int, PageContent] = {}
+        # Page warnings (MuPDF's messages, a skipped page) written to the processing log so far.
+        self.warnings_logged = 0
         self.content: ExtractedContent | None = None
         self.extraction_ms = 0
         self.formats = ["ORIGINAL"]
@@ -426,6 +430,7 @@ class DocumentJob:
                 if page.needs_llm_ocr:
                     self.held[page.page] = page
             await store.save([p for p in result if not p.needs_llm_ocr], after=entering)
+            await self._log_page_warnings(tracker, result)
             done = len(store.done) + len(self.held)
             tracker.advance(start + (end - start) * done / total, page=max(p.page for p in result))
 
@@ -567,6 +572,17 @@ class DocumentJob:
         return {"formats": formats}
 
     # ---- small parts --------------------------------------------------------------------
+
+    async def _log_page_warnings(self, tracker: RunTracker, pages: list[PageContent]) -> None:
+        """The pages' warnings as WARNING lines of the processing log, at most
+        MAX_WARNING_LINES a run: a fuzzed file can make MuPDF complain on every page."""
+        for page in pages:
+            for warning in dict.fromkeys(page.warnings):  # each distinct message once per page
+                self.warnings_logged += 1
+                if self.warnings_logged <= MAX_WARNING_LINES:
+                    await tracker.log(f"Page {page.page}: {warning}"[:500], LogLevel.WARNING)
+                elif self.warnings_logged == MAX_WARNING_LINES + 1:
+                    await tracker.log("Further page warnings are not logged", LogLevel.WARNING)
 
     def _password(self) -> str | None:
         # A ValueError here means the API and this worker have different SECRET_KEYs: INTERNAL.
