@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import struct
-import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -41,8 +40,6 @@ logger = logging.getLogger(__name__)
 
 # Pages in flight to the vision model at once, per document.
 OCR_CONCURRENCY = 4
-# PyMuPDF is not thread-safe: renders in threads (no process pool) run one at a time.
-_PYMUPDF_LOCK = threading.Lock()
 
 
 async def provider_configured(resources: Resources) -> bool:
@@ -137,17 +134,8 @@ def _log_translation(provider: str, model: str, content: ExtractedContent, stats
 
 async def _render(resources: Resources, source_path: Path, password: str | None, page: int) -> bytes:
     """The page as a PNG, rendered in the PDF process pool (PyMuPDF is not thread-safe)."""
-    pool = getattr(resources, "pdf_pool", None)
-    if pool is not None:
-        png: bytes = await pool.run(render_page_png, str(source_path), password, page)
-        return png
-    return await asyncio.to_thread(_render_locked, source_path, password, page)
-
-
-def _render_locked(source_path: Path, password: str | None, page: int) -> bytes:
-    # Without a pool (a bare Resources): threads, one PyMuPDF call at a time.
-    with _PYMUPDF_LOCK:
-        return render_page_png(source_path, password, page)
+    png: bytes = await resources.pdf_pool.run(render_page_png, str(source_path), password, page)
+    return png
 
 
 def page_rect_of(png: bytes, dpi: int) -> tuple[float, float, float, float]:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from arq.constants import default_queue_name
 
 from docat import metrics
+from docat.background import running
 from docat.heartbeat import INTERVAL_SECONDS, RedisHeartbeats, RunRegistry, heartbeating
 from docat.settings import Settings
 
@@ -79,11 +80,8 @@ async def worker_monitoring(
     """Metrics server, heartbeat and queue-depth sampling for one worker; yields its name."""
     if serve_metrics:
         start_metrics_server(settings.worker_metrics_port, settings.worker_metrics_host)
-    sampler = asyncio.create_task(_sample_queue_depth(redis, queue_name, interval), name="docat-queue-depth")
-    try:
-        async with heartbeating(RedisHeartbeats(redis, runs=runs), interval=interval) as name:
-            yield name
-    finally:
-        sampler.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sampler
+    async with (
+        running(_sample_queue_depth(redis, queue_name, interval), name="docat-queue-depth"),
+        heartbeating(RedisHeartbeats(redis, runs=runs), interval=interval) as name,
+    ):
+        yield name

@@ -41,6 +41,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from docat.admin_settings import get_setting
+from docat.background import running
 from docat.resources import Resources
 from docat.settings import Settings
 from docat.storage import Storage, document_prefix
@@ -249,10 +250,5 @@ async def periodic_retention(
     first_delay: float = RETENTION_FIRST_DELAY_SECONDS,
 ) -> AsyncIterator[None]:
     """The embedded stand-in for the worker's retention cron."""
-    task = asyncio.create_task(_retention_forever(resources, interval, first_delay), name="docat-retention")
-    try:
+    async with running(_retention_forever(resources, interval, first_delay), name="docat-retention"):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

@@ -32,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 from tortoise.expressions import Q
 
 from docat import metrics
+from docat.background import running
 from docat.resources import Resources
 from jobs.webhooks_delivery import queue_attempt
 from models import DeliveryStatus, WebhookDelivery
@@ -92,10 +93,5 @@ async def _sweep_forever(resources: Resources) -> None:
 
 @contextlib.asynccontextmanager
 async def start_webhook_sweep(resources: Resources) -> AsyncIterator[None]:
-    task = asyncio.create_task(_sweep_forever(resources), name="docat-webhook-sweep")
-    try:
+    async with running(_sweep_forever(resources), name="docat-webhook-sweep"):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
